@@ -1,0 +1,50 @@
+"""Evaluation: classification (ROC/DeLong, cut-offs, calibration, DCA,
+NRI/IDI) and survival (Cox, cut-offs, Kaplan-Meier, C-index).
+
+Everything is importable from here, e.g. ``from radnb.evaluate import
+auc_ci``; submodules load on first use so ``import radnb`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# submodule -> names it exports (each submodule also lists them in __all__)
+_EXPORTS: dict[str, tuple[str, ...]] = {}
+# Owners add their submodule names here, e.g. "classification", "survival".
+_SUBMODULES: tuple[str, ...] = (
+    "classification",
+    "calibration",
+    "dca",
+    "reclassification",
+    "survival",
+    "results",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"radnb.evaluate.{name}")
+    for sub in _SUBMODULES:
+        try:
+            mod = importlib.import_module(f"radnb.evaluate.{sub}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"radnb.evaluate.{sub}":
+                continue
+            raise
+        if name in getattr(mod, "__all__", ()):
+            value = getattr(mod, name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module 'radnb.evaluate' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    names = set(globals())
+    for sub in _SUBMODULES:
+        try:
+            names |= set(importlib.import_module(f"radnb.evaluate.{sub}").__all__)
+        except ImportError:
+            pass
+    return sorted(names)

@@ -1,0 +1,1 @@
+"""Feature blocks: radiomic, habitat, deep, fusion, robustness (import the submodule you need)."""
