@@ -24,6 +24,7 @@ __all__ = [
     "read_image_info",
     "read_mask",
     "binarize_mask",
+    "check_integrity",
     "check_same_grid",
     "write_image",
 ]
@@ -98,6 +99,47 @@ def read_image(path: str | PathLike, *, patient_id: str | None = None, sequence:
         raise PatientError(
             f"file is unreadable or corrupt ({detail.strip()[:200]}); re-export it", **where
         ) from None
+
+
+def check_integrity(path: str | PathLike) -> None:
+    """Raise ``ValueError`` if a file is truncated or its gzip stream is corrupt.
+
+    ITK fills a truncated ``.nii.gz`` with zeros without complaint, so radnb
+    checks the gzip stream end to end and, for NIfTI, that the data block is
+    as long as the header says.
+    """
+    import zlib
+
+    path = Path(path)
+    if path.is_dir():
+        return
+    name = path.name.lower()
+    length = 0
+    if name.endswith(".gz"):
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                length += len(d.decompress(chunk))
+                while d.unused_data and d.eof:  # concatenated gzip members
+                    rest = d.unused_data
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    length += len(d.decompress(rest))
+        if not d.eof:
+            raise ValueError("gzip stream ends early (file truncated)")
+    else:
+        length = path.stat().st_size
+    if name.endswith((".nii", ".nii.gz")):
+        reader = read_image_info(path)
+        n = int(np.prod(reader.GetSize())) * reader.GetNumberOfComponents()
+        sitk = _sitk()
+        bytes_per = sitk.GetArrayFromImage(
+            sitk.Image([1] * reader.GetDimension(), reader.GetPixelID())
+        ).itemsize
+        if length < 348 + n * bytes_per:
+            raise ValueError(
+                f"NIfTI data block is short: {length} bytes for {n} voxels "
+                f"of {bytes_per} bytes (file truncated)"
+            )
 
 
 def read_image_info(path: str | PathLike):

@@ -91,6 +91,17 @@ def _read(report: _Report, pid: str, seq: str | None, path, what: str):
         )
         return None
     try:
+        io.check_integrity(path)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        report.add(
+            pid,
+            seq,
+            "unreadable",
+            "error",
+            f"patient {pid}: {what} {path} is corrupt ({exc}); re-export the file",
+        )
+        return None
+    try:
         return io.read_image(path, patient_id=pid, sequence=seq)
     except PatientError as exc:
         report.add(
