@@ -18,10 +18,5 @@ pip install "numpy>=1.26" "setuptools>=68" wheel versioneer
 "$VENV/bin/python" -c "import torch" 2>/dev/null || pip install "torch==2.13.0"
 "$VENV/bin/python" -c "import radiomics" 2>/dev/null || pip install --no-build-isolation "pyradiomics==3.0.1"
 pip install -e ".[$EXTRAS]"
-if [ "$EXTRAS" = "dev" ] && [ -z "${RADNB_NO_BROWSER:-}" ] && ! command -v chromium >/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null) || echo "note: chromium not installed; browser tests will fail" >&2
-  fi
-fi
 "$VENV/bin/python" -m pip check >/dev/null || "$VENV/bin/python" -m pip check || true
 echo "radnb installed in $VENV"

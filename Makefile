@@ -1,0 +1,31 @@
+# radnb: the two set-up commands of the README are `make main` and `make test`.
+PY ?= python3
+VENV ?= .venv
+OUT ?= out
+export RADNB_CACHE_DIR ?= $(CURDIR)/.radnb_cache
+
+.PHONY: install main test lint lab bench clean
+
+install:
+	PYTHON=$(PY) VENV=$(VENV) bash scripts/install.sh
+
+## main: install, then run the S1 study end to end on its simulated cohort (figures and tables in out/)
+main: install
+	$(VENV)/bin/python -m radnb main --out $(OUT)
+
+## test: install, then run the whole test suite (unit, statistics vs R references, notebooks)
+test: install
+	$(VENV)/bin/python -m pytest -q --durations=15
+
+lint:
+	$(VENV)/bin/ruff check radnb tests benchmarks
+	$(VENV)/bin/ruff format --check radnb tests benchmarks
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: install
+	for b in benchmarks/bench_*.py; do $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(OUT) .radnb_cache .pytest_cache
