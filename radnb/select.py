@@ -569,7 +569,12 @@ class LassoSelector(_Selector):
         coefs = np.zeros((len(lambdas), Z.shape[1]))
         icpt = np.zeros(len(lambdas))
         m = LogisticRegression(
-            l1_ratio=1.0, solver="liblinear", intercept_scaling=100.0, tol=1e-6, max_iter=1000
+            l1_ratio=1.0,
+            solver="liblinear",
+            intercept_scaling=100.0,
+            tol=1e-6,
+            max_iter=1000,
+            random_state=0,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
