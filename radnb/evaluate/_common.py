@@ -1,0 +1,120 @@
+"""Shared input checks and small numerical helpers for radnb.evaluate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radnb.errors import RadnbError
+
+__all__: list[str] = []
+
+
+def as_binary(y, *, name: str = "y") -> np.ndarray:
+    """Return ``y`` as an int array of 0/1 (booleans: True is the event).
+
+    Accepts 0/1 numbers or booleans; anything else raises, because which
+    level is the event must never be guessed.
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
+    if arr.ndim != 1:
+        raise RadnbError(f"{name} must be one-dimensional, got shape {np.shape(y)}")
+    if arr.dtype == bool:
+        return arr.astype(int)
+    if arr.dtype.kind not in "biuf":
+        raise RadnbError(
+            f"{name} must be 0/1 or boolean (True = event), got dtype {arr.dtype}; "
+            "encode the outcome first, e.g. (df.outcome == 'Poor').astype(int)"
+        )
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        raise RadnbError(f"{name} contains NaN; drop or impute missing outcomes first")
+    values = np.unique(arr)
+    if not np.isin(values, (0, 1)).all():
+        raise RadnbError(f"{name} must contain only 0 and 1 (1 = event), found {values[:10]}")
+    return arr.astype(int)
+
+
+def as_score(x, n: int, *, name: str = "score") -> np.ndarray:
+    """Return ``x`` as a finite float array of length ``n``."""
+    arr = np.asarray(x, dtype=float).reshape(-1)
+    if arr.shape[0] != n:
+        raise RadnbError(f"{name} has {arr.shape[0]} values but y has {n}")
+    if not np.isfinite(arr).all():
+        raise RadnbError(
+            f"{name} contains {int((~np.isfinite(arr)).sum())} non-finite value(s); "
+            "drop those rows first"
+        )
+    return arr
+
+
+def as_prob(p, n: int, *, name: str = "p", open_interval: bool = False) -> np.ndarray:
+    """Return predicted probabilities as floats in [0, 1] (or (0, 1))."""
+    arr = as_score(p, n, name=name)
+    lo_bad = arr <= 0 if open_interval else arr < 0
+    hi_bad = arr >= 1 if open_interval else arr > 1
+    if (lo_bad | hi_bad).any():
+        rng = "(0, 1)" if open_interval else "[0, 1]"
+        raise RadnbError(
+            f"{name} must be predicted probabilities in {rng}; found values from "
+            f"{arr.min():.4g} to {arr.max():.4g}"
+        )
+    return arr
+
+
+def need_both_classes(y: np.ndarray, *, what: str) -> None:
+    n1 = int(y.sum())
+    if n1 == 0 or n1 == y.size:
+        raise RadnbError(
+            f"{what} needs both events (1) and non-events (0); got {n1} events in {y.size}"
+        )
+
+
+def z_quantile(level: float) -> float:
+    """Two-sided normal quantile for a confidence level in (0, 1)."""
+    from scipy.stats import norm
+
+    if not 0 < level < 1:
+        raise RadnbError(f"level must be in (0, 1), got {level}")
+    return float(norm.ppf(0.5 + level / 2))
+
+
+def two_sided_p(z: float) -> float:
+    from scipy.stats import norm
+
+    if not np.isfinite(z):
+        return 0.0 if np.isinf(z) else float("nan")
+    return float(2 * norm.sf(abs(z)))
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-p)
+
+
+def logistic_fit(
+    X: np.ndarray, y: np.ndarray, *, offset: np.ndarray | None = None, max_iter: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum-likelihood logistic regression by Newton-Raphson.
+
+    ``X`` must already contain the intercept column. Returns (coef, covariance).
+    """
+    n, k = X.shape
+    off = np.zeros(n) if offset is None else offset
+    beta = np.zeros(k)
+    for _ in range(max_iter):
+        eta = X @ beta + off
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        w = mu * (1 - mu)
+        grad = X.T @ (y - mu)
+        hess = (X * w[:, None]).T @ X
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError as exc:
+            raise RadnbError("logistic fit failed: the design is singular") from exc
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    eta = X @ beta + off
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    hess = (X * (mu * (1 - mu))[:, None]).T @ X
+    return beta, np.linalg.inv(hess)

@@ -1,0 +1,485 @@
+"""Calibration of predicted risks: curve, Hosmer-Lemeshow, Brier score,
+calibration intercept and slope, Spiegelhalter's Z, and Harrell's bootstrap
+optimism correction.
+
+Conventions (each function names its source):
+
+* Hosmer-Lemeshow as ``ResourceSelection::hoslem.test``: groups cut at the
+  quantiles of the predicted risk (``g`` groups, R's type-7 quantiles,
+  right-closed intervals, the lowest included), chi-square over both the event
+  and non-event cells, ``df = g - 2``.
+* Calibration slope: coefficient of ``logit(p)`` in ``logit P(y) = a + b
+  logit(p)``; calibration-in-the-large (intercept): ``a`` with ``logit(p)`` as
+  an offset (slope fixed at 1), as Steyerberg's *Clinical Prediction Models*
+  and Van Calster et al. (2016, J Clin Epidemiol 74:167).
+* Spiegelhalter's Z, the smoothed curve (``lowess(p, y, iter = 0)``) and the
+  integrated calibration index follow ``rms::val.prob`` and Austin &
+  Steyerberg (2019, Stat Med 38:4051).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from radnb.errors import RadnbError
+from radnb.evaluate._common import (
+    as_binary,
+    as_prob,
+    logistic_fit,
+    logit,
+    need_both_classes,
+    two_sided_p,
+    z_quantile,
+)
+
+__all__ = [
+    "calibration_curve",
+    "hosmer_lemeshow",
+    "brier_score",
+    "calibration_intercept_slope",
+    "spiegelhalter_z",
+    "calibration_summary",
+    "optimism_corrected_calibration",
+    "OptimismResult",
+]
+
+_EPS = 1e-12
+
+
+def _inputs(y, p, *, open_interval: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    yy = as_binary(y)
+    pp = as_prob(p, yy.size, open_interval=open_interval)
+    return yy, pp
+
+
+def _lowess(y: np.ndarray, p: np.ndarray, *, frac: float = 2 / 3) -> tuple[np.ndarray, np.ndarray]:
+    """R's ``lowess(p, y, iter = 0)`` (f = 2/3, delta = 1% of the range)."""
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    delta = 0.01 * float(np.ptp(p))
+    fit = lowess(y, p, frac=frac, it=0, delta=delta, return_sorted=True)
+    return fit[:, 0], np.clip(fit[:, 1], 0.0, 1.0)
+
+
+def _quantile_groups(p: np.ndarray, g: int) -> np.ndarray:
+    """Group index by quantile breaks, as ``cut(p, quantile(p, 0:g/g), include.lowest=TRUE)``."""
+    breaks = np.unique(np.quantile(p, np.linspace(0, 1, g + 1)))
+    if breaks.size < 2:
+        return np.zeros(p.size, dtype=int)
+    return np.searchsorted(breaks[1:-1], p, side="left")
+
+
+def calibration_curve(
+    y,
+    p,
+    *,
+    n_bins: int = 10,
+    strategy: str = "quantile",
+    smoother: str | None = "loess",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Observed against predicted risk, by bins and (optionally) smoothed.
+
+    Parameters
+    ----------
+    y : array of 0/1 or bool
+    p : array of predicted risks in [0, 1]
+    n_bins : int
+        Number of bins.
+    strategy : {"quantile", "uniform"}
+        Quantile bins (equal counts, Hosmer-Lemeshow's grouping rule) or
+        equal-width bins on [0, 1].
+    smoother : {"loess", None}
+        ``"loess"`` adds R's ``lowess(p, y, iter = 0)`` curve, as drawn by
+        ``rms::val.prob``.
+    level : float
+        Level of the Clopper-Pearson CI of each bin's observed rate.
+
+    Returns
+    -------
+    DataFrame
+        Tidy table with columns ``kind`` (``"bin"`` or ``"smooth"``),
+        ``bin`` (bin number, -1 for smooth rows), ``n``, ``predicted`` (mean
+        predicted risk), ``observed`` (event rate or smoothed rate),
+        ``lower``, ``upper`` (CI of the observed rate; NaN for smooth rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.95, 200); y = rng.uniform(size=200) < p
+    >>> cc = calibration_curve(y, p, n_bins=5, smoother=None)
+    >>> cc.n.tolist()
+    [40, 40, 40, 40, 40]
+    """
+    from radnb.evaluate.classification import _clopper_pearson
+
+    yy, pp = _inputs(y, p)
+    if n_bins < 1:
+        raise RadnbError(f"n_bins must be >= 1, got {n_bins}")
+    if strategy == "quantile":
+        grp = _quantile_groups(pp, n_bins)
+    elif strategy == "uniform":
+        grp = np.minimum((pp * n_bins).astype(int), n_bins - 1)
+    else:
+        raise RadnbError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
+    rows = []
+    for b in np.unique(grp):
+        sel = grp == b
+        k, n = int(yy[sel].sum()), int(sel.sum())
+        obs, lo, hi = _clopper_pearson(k, n, level)
+        rows.append(("bin", int(b), n, float(pp[sel].mean()), obs, lo, hi))
+    out = pd.DataFrame(
+        rows, columns=["kind", "bin", "n", "predicted", "observed", "lower", "upper"]
+    )
+    if smoother == "loess":
+        xs, ys = _lowess(yy.astype(float), pp)
+        sm = pd.DataFrame(
+            {
+                "kind": "smooth",
+                "bin": -1,
+                "n": 1,
+                "predicted": xs,
+                "observed": ys,
+                "lower": np.nan,
+                "upper": np.nan,
+            }
+        ).drop_duplicates(subset="predicted")
+        out = pd.concat([out, sm], ignore_index=True)
+    elif smoother is not None:
+        raise RadnbError(f"smoother must be 'loess' or None, got {smoother!r}")
+    return out
+
+
+def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
+    """Hosmer-Lemeshow goodness-of-fit test.
+
+    As ``ResourceSelection::hoslem.test(y, p, g = 10)``: patients are grouped
+    by the quantiles of ``p`` (deciles for ``g = 10``); the statistic sums
+    ``(O - E)^2 / E`` over the events and non-events of every group and is
+    referred to chi-square with ``g - 2`` degrees of freedom. Tied quantiles
+    (e.g. a score with few distinct values) merge groups; then ``groups < g``
+    and ``df = groups - 2`` (R's ``cut`` would stop with an error).
+
+    Returns
+    -------
+    dict
+        ``statistic, df, p, groups`` and ``table`` (a DataFrame with the
+        observed and expected events per group).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> p = rng.uniform(0.05, 0.95, 500); y = rng.uniform(size=500) < p
+    >>> hosmer_lemeshow(y, p)["df"]
+    8
+    """
+    from scipy.stats import chi2
+
+    yy, pp = _inputs(y, p)
+    if g < 3:
+        raise RadnbError(f"g must be >= 3, got {g}")
+    grp = _quantile_groups(pp, g)
+    k = int(grp.max()) + 1
+    n = np.bincount(grp, minlength=k).astype(float)
+    obs1 = np.bincount(grp, weights=yy, minlength=k)
+    exp1 = np.bincount(grp, weights=pp, minlength=k)
+    obs0, exp0 = n - obs1, n - exp1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(exp1 > 0, (obs1 - exp1) ** 2 / exp1, 0.0) + np.where(
+            exp0 > 0, (obs0 - exp0) ** 2 / exp0, 0.0
+        )
+    stat = float(terms.sum())
+    df = k - 2
+    if df < 1:
+        raise RadnbError(f"Hosmer-Lemeshow needs at least 3 distinct risk groups; p has only {k}")
+    table = pd.DataFrame(
+        {
+            "group": np.arange(k),
+            "n": n.astype(int),
+            "observed": obs1,
+            "expected": exp1,
+            "mean_predicted": exp1 / n,
+        }
+    )
+    return {"statistic": stat, "df": df, "p": float(chi2.sf(stat, df)), "groups": k, "table": table}
+
+
+def brier_score(y, p) -> float:
+    """Mean squared difference between outcome and predicted risk.
+
+    Examples
+    --------
+    >>> round(brier_score([0, 1], [0.2, 0.6]), 6)
+    0.1
+    """
+    yy, pp = _inputs(y, p)
+    return float(np.mean((pp - yy) ** 2))
+
+
+def calibration_intercept_slope(y, p, *, level: float = 0.95) -> dict:
+    """Calibration intercept (calibration-in-the-large) and slope.
+
+    Logistic recalibration: the slope ``b`` is the coefficient of
+    ``logit(p)`` in ``logit P(y = 1) = a + b logit(p)`` (Cox 1958; the
+    ``Slope`` of ``rms::val.prob``); the intercept is ``a`` in
+    ``logit P(y = 1) = a + logit(p)`` (``logit(p)`` as offset), i.e.
+    calibration-in-the-large (Van Calster et al. 2016). Ideal: intercept 0,
+    slope 1. Wald CIs. Risks are clipped to [1e-12, 1 - 1e-12] before the logit.
+
+    Returns
+    -------
+    dict
+        ``intercept, intercept_lower, intercept_upper, slope, slope_lower,
+        slope_upper`` and ``intercept_joint`` (the intercept of the slope
+        model, which ``rms::val.prob`` labels "Intercept").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.95, 2000); y = rng.uniform(size=2000) < p
+    >>> r = calibration_intercept_slope(y, p)
+    >>> bool(r["slope_lower"] < 1 < r["slope_upper"])
+    True
+    """
+    yy, pp = _inputs(y, p)
+    need_both_classes(yy, what="calibration_intercept_slope")
+    lp = logit(np.clip(pp, _EPS, 1 - _EPS))
+    z = z_quantile(level)
+    ones = np.ones((yy.size, 1))
+    (a,), cov_a = logistic_fit(ones, yy.astype(float), offset=lp)
+    coef, cov = logistic_fit(np.c_[ones, lp], yy.astype(float))
+    se_a = float(np.sqrt(cov_a[0, 0]))
+    se_b = float(np.sqrt(cov[1, 1]))
+    return {
+        "intercept": float(a),
+        "intercept_lower": float(a - z * se_a),
+        "intercept_upper": float(a + z * se_a),
+        "slope": float(coef[1]),
+        "slope_lower": float(coef[1] - z * se_b),
+        "slope_upper": float(coef[1] + z * se_b),
+        "intercept_joint": float(coef[0]),
+    }
+
+
+def spiegelhalter_z(y, p) -> dict:
+    """Spiegelhalter's (1986) Z test of calibration, as ``rms::val.prob``.
+
+    ``z = sum((y - p)(1 - 2p)) / sqrt(sum((1 - 2p)^2 p (1 - p)))``, two-sided p.
+
+    Examples
+    --------
+    >>> r = spiegelhalter_z([0, 1, 0, 1], [0.2, 0.7, 0.4, 0.9])
+    >>> sorted(r)
+    ['p', 'z']
+    """
+    yy, pp = _inputs(y, p)
+    num = np.sum((yy - pp) * (1 - 2 * pp))
+    den = np.sqrt(np.sum((1 - 2 * pp) ** 2 * pp * (1 - pp)))
+    if den == 0:
+        raise RadnbError("Spiegelhalter's Z is undefined when every risk is 0, 0.5 or 1")
+    z = float(num / den)
+    return {"z": z, "p": two_sided_p(z)}
+
+
+def _ici(y: np.ndarray, p: np.ndarray) -> dict:
+    """Integrated calibration index and quantiles of |smoothed - predicted|."""
+    xs, ys = _lowess(y.astype(float), p)
+    fitted = np.interp(p, xs, ys)
+    err = np.abs(fitted - p)
+    return {
+        "ici": float(err.mean()),
+        "e50": float(np.median(err)),
+        "e90": float(np.quantile(err, 0.9)),
+        "emax": float(err.max()),
+    }
+
+
+def calibration_summary(y, p, *, g: int = 10) -> dict:
+    """All calibration statistics of one set of predictions.
+
+    Returns
+    -------
+    dict
+        ``n, events, brier, intercept (+ CI), slope (+ CI), hl_statistic,
+        hl_df, hl_p, spiegelhalter_z, spiegelhalter_p, ici, e50, e90, emax``
+        (ICI family from the lowess curve, Austin & Steyerberg 2019).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(3)
+    >>> p = rng.uniform(0.05, 0.95, 300); y = rng.uniform(size=300) < p
+    >>> s = calibration_summary(y, p)
+    >>> 0 < s["brier"] < 0.25
+    True
+    """
+    yy, pp = _inputs(y, p)
+    out: dict = {"n": int(yy.size), "events": int(yy.sum()), "brier": brier_score(yy, pp)}
+    out.update(
+        {k: v for k, v in calibration_intercept_slope(yy, pp).items() if k != "intercept_joint"}
+    )
+    hl = hosmer_lemeshow(yy, pp, g=g)
+    out.update({"hl_statistic": hl["statistic"], "hl_df": hl["df"], "hl_p": hl["p"]})
+    sz = spiegelhalter_z(yy, pp)
+    out.update({"spiegelhalter_z": sz["z"], "spiegelhalter_p": sz["p"]})
+    out.update(_ici(yy, pp))
+    return out
+
+
+@dataclass(frozen=True)
+class OptimismResult:
+    """Result of :func:`optimism_corrected_calibration`.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        Index ``auc, brier, intercept, slope, ici``; columns ``apparent``,
+        ``optimism``, ``corrected``.
+    curve : DataFrame
+        Columns ``predicted, apparent, optimism, corrected``: the lowess
+        calibration curve on a grid of predicted risks and its bias-corrected
+        version (as ``rms::calibrate``).
+    n_boot : int
+        Bootstrap fits that succeeded.
+    """
+
+    metrics: pd.DataFrame
+    curve: pd.DataFrame
+    n_boot: int
+
+    def __repr__(self) -> str:
+        return f"OptimismResult(n_boot={self.n_boot})\n{self.metrics.round(4).to_string()}"
+
+
+def _metrics(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> tuple[dict, np.ndarray]:
+    from radnb.evaluate.classification import _auc_only
+
+    p = np.clip(p, _EPS, 1 - _EPS)
+    cis = calibration_intercept_slope(y, p)
+    xs, ys = _lowess(y.astype(float), p)
+    curve = np.interp(grid, xs, ys)
+    m = {
+        "auc": _auc_only(y, p),
+        "brier": float(np.mean((p - y) ** 2)),
+        "intercept": cis["intercept"],
+        "slope": cis["slope"],
+        "ici": float(np.mean(np.abs(np.interp(p, xs, ys) - p))),
+    }
+    return m, curve
+
+
+def optimism_corrected_calibration(
+    estimator: object | Callable[[], object],
+    X,
+    y,
+    *,
+    n_boot: int = 200,
+    random_state: int | None = 0,
+    grid_size: int = 50,
+) -> OptimismResult:
+    """Bootstrap optimism-corrected performance and calibration curve.
+
+    Harrell's bootstrap (Harrell, Lee & Mark 1996; ``rms::validate`` /
+    ``rms::calibrate``): the model is fitted on ``X, y`` (apparent
+    performance); for each of ``n_boot`` bootstrap samples it is refitted on
+    the sample and evaluated both on the sample and on the original data; the
+    mean difference is the optimism, subtracted from the apparent value.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier or zero-argument factory
+        Something with ``fit`` / ``predict_proba`` (cloned for every fit), or a
+        callable returning a fresh unfitted one. It is fitted on ``X, y``
+        only (the training cohort).
+    X : array or DataFrame, y : array of 0/1
+    n_boot, random_state
+    grid_size : int
+        Points of the calibration-curve grid (between the 1st and 99th
+        percentiles of the apparent predictions).
+
+    Returns
+    -------
+    OptimismResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(120, 3)); y = (X[:, 0] + rng.normal(size=120)) > 0
+    >>> r = optimism_corrected_calibration(LogisticRegression(), X, y, n_boot=20)
+    >>> bool(r.metrics.loc["auc", "corrected"] <= r.metrics.loc["auc", "apparent"])
+    True
+    """
+    yy = as_binary(y)
+    need_both_classes(yy, what="optimism_corrected_calibration")
+    Xa = X if hasattr(X, "iloc") else np.asarray(X)
+    if len(Xa) != yy.size:
+        raise RadnbError(f"X has {len(Xa)} rows but y has {yy.size}")
+
+    if hasattr(estimator, "fit"):
+        from sklearn.base import clone
+
+        def make():
+            return clone(estimator)
+    elif callable(estimator):
+        make = estimator
+    else:
+        raise RadnbError("estimator must be a scikit-learn classifier or a factory returning one")
+
+    def take(idx):
+        return Xa.iloc[idx] if hasattr(Xa, "iloc") else Xa[idx]
+
+    def fit_predict(idx_fit, idx_pred_list):
+        model = make().fit(take(idx_fit), yy[idx_fit])
+        return [model.predict_proba(take(i))[:, 1] for i in idx_pred_list]
+
+    all_idx = np.arange(yy.size)
+    (p_app,) = fit_predict(all_idx, [all_idx])
+    grid = np.quantile(p_app, np.linspace(0.01, 0.99, grid_size))
+    app, app_curve = _metrics(yy, p_app, grid)
+
+    rng = np.random.default_rng(random_state)
+    opt = {k: [] for k in app}
+    opt_curve = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, yy.size, yy.size)
+        if yy[idx].min() == yy[idx].max():
+            continue
+        try:
+            p_boot, p_orig = fit_predict(idx, [idx, all_idx])
+            mb, cb = _metrics(yy[idx], p_boot, grid)
+            mo, co = _metrics(yy, p_orig, grid)
+        except (RadnbError, ValueError, np.linalg.LinAlgError):
+            continue
+        for k in opt:
+            opt[k].append(mb[k] - mo[k])
+        opt_curve.append(cb - co)
+    n_ok = len(opt_curve)
+    if n_ok == 0:
+        raise RadnbError("every bootstrap fit failed; check the estimator and the data")
+    optimism = {k: float(np.mean(v)) for k, v in opt.items()}
+    metrics = pd.DataFrame(
+        {
+            "apparent": pd.Series(app),
+            "optimism": pd.Series(optimism),
+        }
+    )
+    metrics["corrected"] = metrics["apparent"] - metrics["optimism"]
+    oc = np.mean(opt_curve, axis=0)
+    curve = pd.DataFrame(
+        {
+            "predicted": grid,
+            "apparent": app_curve,
+            "optimism": oc,
+            "corrected": np.clip(app_curve - oc, 0, 1),
+        }
+    )
+    return OptimismResult(metrics=metrics, curve=curve, n_boot=n_ok)
