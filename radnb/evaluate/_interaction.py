@@ -1,0 +1,225 @@
+"""Score HR per cohort (S2 design) and treatment effect by risk group (S4 design).
+
+Private helpers behind :mod:`radnb.evaluate.survival`. Cox models are fitted
+with lifelines (Efron ties, as R ``coxph``); HRs carry Wald CIs and p-values;
+group comparisons also carry the log-rank p (R ``survdiff``); the interaction is
+tested by a likelihood-ratio test (R ``anova(fit_additive, fit_interaction)``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from radnb.errors import CohortError, RadnbError
+from radnb.evaluate._cox import design, fit_cox, lr_test
+from radnb.evaluate._km import check_surv, logrank
+
+__all__: list[str] = []
+
+
+def _need(df, cols):
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise CohortError(f"columns not found in the table: {missing}")
+
+
+def _hr_row(cph, col, z):
+    r = cph.summary.loc[col]
+    b, se = float(r["coef"]), float(r["se(coef)"])
+    return float(np.exp(b)), float(np.exp(b - z * se)), float(np.exp(b + z * se)), float(r["p"])
+
+
+def hr_by_cohort(
+    df, score, duration, event, cohort_col, *, grouped=None, level=0.95, covariates=None
+):
+    from scipy.stats import norm
+
+    covariates = list(covariates or [])
+    _need(df, [score, duration, event, cohort_col] + covariates)
+    z = norm.ppf(0.5 + level / 2)
+    rows = []
+    for cohort, sub in df.groupby(cohort_col, sort=False, observed=True):
+        sub = sub.dropna(subset=[score, duration, event] + covariates)
+        t, e = check_surv(sub[duration], sub[event], name=duration)
+        base = {"cohort": cohort, "n": int(t.size), "events": int(e.sum())}
+        if e.sum() == 0:
+            rows.append({**base, "comparison": "no events"})
+            continue
+        if grouped is None:
+            X = pd.DataFrame({score: sub[score].astype(float)}, index=sub.index)
+            Xc, _ = design(sub, covariates) if covariates else (None, None)
+            if Xc is not None:
+                X = X.join(Xc)
+            cph = fit_cox(X, t, e)
+            hr, lo, hi, p = _hr_row(cph, score, z)
+            rows.append(
+                {
+                    **base,
+                    "comparison": f"per unit {score}",
+                    "hr": hr,
+                    "lower": lo,
+                    "upper": hi,
+                    "p": p,
+                    "logrank_p": np.nan,
+                }
+            )
+            continue
+        groups = grouped.assign(sub[score].to_numpy()) if hasattr(grouped, "assign") else grouped
+        groups = pd.Categorical(groups)
+        present = [c for c in groups.categories if (np.asarray(groups) == c).any()]
+        ref = present[0]
+        lr = logrank(t, e, groups) if len(present) > 1 else {"p": np.nan}
+        g = pd.DataFrame(
+            {"g": pd.Categorical(np.asarray(groups), categories=present)}, index=sub.index
+        )
+        X, terms = design(g, ["g"], categorical=["g"])
+        if covariates:
+            X = X.join(design(sub, covariates)[0])
+        cph = fit_cox(X, t, e)
+        for col, lev in terms["g"]:
+            hr, lo, hi, p = _hr_row(cph, col, z)
+            rows.append(
+                {
+                    **base,
+                    "comparison": lev,
+                    "hr": hr,
+                    "lower": lo,
+                    "upper": hi,
+                    "p": p,
+                    "logrank_p": lr["p"],
+                }
+            )
+        del ref
+    out = pd.DataFrame(rows)
+    out.attrs["level"] = level
+    return out
+
+
+@dataclass(frozen=True)
+class TreatmentByRisk:
+    """Result of :func:`radnb.evaluate.survival.treatment_by_risk`.
+
+    Attributes
+    ----------
+    table : DataFrame, one row per risk group x arm comparison: risk_group,
+        comparison ("single vs none"), arm, reference, n, events, hr, lower,
+        upper, p (Cox Wald, within the two arms), logrank_p (the two arms),
+        group_logrank_p (all arms in the risk group).
+    interaction : dict with chisq, df, p of the likelihood-ratio test of the
+        treatment x risk-group interaction.
+    model : the lifelines CoxPHFitter with the interaction terms.
+    """
+
+    table: pd.DataFrame
+    interaction: dict
+    model: object = field(repr=False)
+
+    def __repr__(self) -> str:
+        i = self.interaction
+        return (
+            f"TreatmentByRisk({len(self.table)} comparisons; interaction LR chisq="
+            f"{i['chisq']:.3f} on {i['df']} df, p={i['p']:.4g})"
+        )
+
+
+def treatment_by_risk(
+    df,
+    duration,
+    event,
+    treatment,
+    risk_group,
+    *,
+    reference="none",
+    pairs="all",
+    covariates=None,
+    level=0.95,
+) -> TreatmentByRisk:
+    from scipy.stats import norm
+
+    covariates = list(covariates or [])
+    _need(df, [duration, event, treatment, risk_group] + covariates)
+    d = df.dropna(subset=[duration, event, treatment, risk_group] + covariates)
+    t, e = check_surv(d[duration], d[event], name=duration)
+    arms_cat = d[treatment].astype("category")
+    arms = list(arms_cat.cat.categories)
+    if reference not in arms:
+        raise RadnbError(f"reference arm {reference!r} not among the arms {arms}")
+    arms = [reference] + [a for a in arms if a != reference]
+    risk_cat = d[risk_group].astype("category")
+    risks = list(risk_cat.cat.categories)
+    if len(arms) < 2 or len(risks) < 1:
+        raise RadnbError("need at least two treatment arms")
+    if pairs == "all":
+        comps = list(itertools.combinations(arms, 2))
+    elif pairs == "reference":
+        comps = [(reference, a) for a in arms[1:]]
+    else:
+        comps = [tuple(p) for p in pairs]
+    z = norm.ppf(0.5 + level / 2)
+    arm_v = d[treatment].to_numpy()
+    risk_v = d[risk_group].to_numpy()
+    rows = []
+    for rg in risks:
+        in_rg = risk_v == rg
+        present = [a for a in arms if (in_rg & (arm_v == a)).any()]
+        glr = logrank(t[in_rg], e[in_rg], arm_v[in_rg])["p"] if len(present) > 1 else np.nan
+        for ref, arm in comps:
+            m = in_rg & np.isin(arm_v, [ref, arm])
+            base = {
+                "risk_group": rg,
+                "comparison": f"{arm} vs {ref}",
+                "arm": arm,
+                "reference": ref,
+                "n": int(m.sum()),
+                "events": int(e[m].sum()),
+                "group_logrank_p": glr,
+            }
+            if not ((arm_v[m] == ref).any() and (arm_v[m] == arm).any()) or e[m].sum() == 0:
+                rows.append(
+                    {
+                        **base,
+                        "hr": np.nan,
+                        "lower": np.nan,
+                        "upper": np.nan,
+                        "p": np.nan,
+                        "logrank_p": np.nan,
+                    }
+                )
+                continue
+            x = pd.DataFrame({"arm": (arm_v[m] == arm).astype(float)})
+            if covariates:
+                x = x.join(design(d.loc[m, covariates].reset_index(drop=True), covariates)[0])
+            cph = fit_cox(x, t[m], e[m])
+            hr, lo, hi, p = _hr_row(cph, "arm", z)
+            lr = logrank(t[m], e[m], pd.Categorical(arm_v[m], categories=[ref, arm]))["p"]
+            rows.append({**base, "hr": hr, "lower": lo, "upper": hi, "p": p, "logrank_p": lr})
+    table = pd.DataFrame(rows)
+    # interaction model: arm + risk + arm:risk (+ covariates) vs the additive model
+    frame = pd.DataFrame(
+        {
+            "arm": pd.Categorical(arm_v, categories=arms),
+            "risk": pd.Categorical(risk_v, categories=risks),
+        }
+    )
+    Xa, ta = design(frame, ["arm"], categorical=["arm"])
+    Xr, tr = design(frame, ["risk"], categorical=["risk"])
+    add = Xa.join(Xr)
+    if covariates:
+        add = add.join(design(d[covariates].reset_index(drop=True), covariates)[0])
+    inter = {}
+    for (ca, _la), (cr, _lr) in itertools.product(ta["arm"], tr["risk"]):
+        col = f"{ca}:{cr}"
+        prod = add[ca] * add[cr]
+        if prod.sum() > 0:
+            inter[col] = prod
+    full = add.join(pd.DataFrame(inter))
+    cph_add = fit_cox(add, t, e)
+    cph_full = fit_cox(full, t, e)
+    k = full.shape[1] - add.shape[1]
+    chisq, p = lr_test(cph_full, cph_add.log_likelihood_, k)
+    interaction = {"chisq": chisq, "df": int(k), "p": p, "test": "likelihood ratio"}
+    return TreatmentByRisk(table, interaction, cph_full)

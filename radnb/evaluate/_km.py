@@ -1,0 +1,301 @@
+"""Kaplan-Meier estimates, median survival and log-rank tests (R survival conventions).
+
+Private helpers behind :mod:`radnb.evaluate.survival`. Everything here follows
+R's ``survival`` package: ``survfit`` (Greenwood variance; confidence intervals
+of type ``"log"`` (R's default), ``"log-log"`` or ``"plain"``), ``quantile.survfit``
+for the median and its CI, and ``survdiff`` (rho = 0) for the log-rank test.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from radnb.errors import RadnbError
+
+__all__: list[str] = []
+
+CONF_TYPES = ("log", "log-log", "plain")
+_TOL = np.sqrt(np.finfo(float).eps)
+
+
+# ----------------------------------------------------------------------------
+# input checks
+# ----------------------------------------------------------------------------
+def check_surv(time, event, *, name: str = "time") -> tuple[np.ndarray, np.ndarray]:
+    """Return (time, event) as float / int arrays, raising on bad values."""
+    t = np.asarray(time, dtype=float).reshape(-1)
+    e_raw = np.asarray(event)
+    if e_raw.dtype == bool:
+        e = e_raw.astype(int).reshape(-1)
+    else:
+        try:
+            e_f = np.asarray(e_raw, dtype=float).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise RadnbError(
+                f"event must be 0/1 or boolean (1 = event, 0 = censored); got dtype {e_raw.dtype}"
+            ) from exc
+        if np.isnan(e_f).any():
+            raise RadnbError("event contains NaN; drop rows with missing outcome first")
+        if not np.isin(np.unique(e_f), (0.0, 1.0)).all():
+            raise RadnbError(
+                "event must contain only 0 (censored) and 1 (event); found "
+                f"{np.unique(e_f)[:6]}. R-style 1/2 status codes: pass status - 1"
+            )
+        e = e_f.astype(int)
+    if t.shape != e.shape:
+        raise RadnbError(f"{name} has {t.size} values but event has {e.size}")
+    if not np.isfinite(t).all():
+        raise RadnbError(
+            f"{name} contains {int((~np.isfinite(t)).sum())} missing/non-finite values"
+        )
+    if (t < 0).any():
+        raise RadnbError(f"{name} must be >= 0; found {t.min():.4g}")
+    return t, e
+
+
+def z_of(level: float) -> float:
+    from scipy.stats import norm
+
+    if not 0 < level < 1:
+        raise RadnbError(f"level must be in (0, 1), got {level}")
+    return float(norm.ppf(0.5 + level / 2))
+
+
+def as_groups(groups, n: int) -> pd.Categorical:
+    """Groups as a Categorical (keeps the category order of a Categorical input)."""
+    if isinstance(groups, pd.Categorical):
+        cat = groups
+    elif isinstance(groups, pd.Series) and isinstance(groups.dtype, pd.CategoricalDtype):
+        cat = pd.Categorical(groups)
+    else:
+        cat = pd.Categorical(np.asarray(groups).reshape(-1))
+    if len(cat) != n:
+        raise RadnbError(f"groups has {len(cat)} values but time has {n}")
+    if pd.isna(np.asarray(cat, dtype=object)).any():
+        raise RadnbError("groups contains missing values; drop those rows first")
+    return cat.remove_unused_categories()
+
+
+# ----------------------------------------------------------------------------
+# Kaplan-Meier
+# ----------------------------------------------------------------------------
+def km_curve(time, event, *, conf_type: str = "log", level: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier estimate at each distinct time, as R ``survfit`` (Greenwood).
+
+    Columns: time, n_risk, n_event, n_censor, survival, std_err (of S, as printed
+    by R's ``summary.survfit``), lower, upper.
+    """
+    if conf_type not in CONF_TYPES:
+        raise RadnbError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
+    t, e = check_surv(time, event)
+    if t.size == 0:
+        raise RadnbError("no observations")
+    ut, inv = np.unique(t, return_inverse=True)
+    d = np.bincount(inv, weights=e, minlength=ut.size)
+    c = np.bincount(inv, weights=1 - e, minlength=ut.size)
+    tot = d + c
+    n_risk = t.size - np.concatenate([[0.0], np.cumsum(tot)[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - d / n_risk)
+        g = np.where(d > 0, d / (n_risk * (n_risk - d)), 0.0)
+    se_log = np.sqrt(np.cumsum(g))  # std of log S (R's std.err before scaling)
+    lower, upper = conf_bands(surv, se_log, conf_type=conf_type, level=level)
+    with np.errstate(invalid="ignore"):
+        std_err = np.where(surv > 0, se_log * surv, 0.0)
+    return pd.DataFrame(
+        {
+            "time": ut,
+            "n_risk": n_risk.astype(int),
+            "n_event": d.astype(int),
+            "n_censor": c.astype(int),
+            "survival": surv,
+            "std_err": std_err,
+            "lower": lower,
+            "upper": upper,
+        }
+    )
+
+
+def conf_bands(surv, se_log, *, conf_type: str, level: float):
+    """Pointwise CI of S(t) as R's survfit (``survfit_confint``)."""
+    z = z_of(level)
+    surv = np.asarray(surv, dtype=float)
+    se_log = np.asarray(se_log, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if conf_type == "log":
+            lo = surv * np.exp(-z * se_log)
+            hi = np.minimum(surv * np.exp(z * se_log), 1.0)
+            lo = np.where(surv == 0, np.nan, lo)
+            hi = np.where(surv == 0, np.nan, hi)
+        elif conf_type == "log-log":
+            ll = np.log(-np.log(surv))
+            width = z * se_log / np.log(surv)
+            lo = np.exp(-np.exp(ll - width))
+            hi = np.exp(-np.exp(ll + width))
+            bad = (surv == 0) | (surv == 1)
+            lo = np.where(bad, np.nan, lo)
+            hi = np.where(bad, np.nan, hi)
+            # R: at S == 1 the interval is [1, 1] (se = 0)
+            lo = np.where(surv == 1, 1.0, lo)
+            hi = np.where(surv == 1, 1.0, hi)
+        else:  # plain
+            se = se_log * surv
+            lo = np.maximum(surv - z * se, 0.0)
+            hi = np.minimum(surv + z * se, 1.0)
+    return lo, hi
+
+
+def _first_below(times: np.ndarray, curve: np.ndarray, p: float) -> float:
+    """Smallest time with curve <= p (midpoint rule on an exact flat at p), as R."""
+    ok = np.isfinite(curve)
+    idx = np.flatnonzero(ok & (curve <= p + _TOL))
+    if idx.size == 0:
+        return float("nan")
+    i = idx[0]
+    if abs(curve[i] - p) < _TOL:
+        later = np.flatnonzero(ok & (curve < p - _TOL))
+        if later.size:
+            return float((times[i] + times[later[0]]) / 2)
+        return float(times[i])
+    return float(times[i])
+
+
+def km_quantile(time, event, *, p: float = 0.5, conf_type: str = "log", level: float = 0.95):
+    """(quantile, lower, upper) of survival time as R ``quantile.survfit``."""
+    cur = km_curve(time, event, conf_type=conf_type, level=level)
+    ts = cur["time"].to_numpy()
+    prob = 1.0 - p
+    est = _first_below(ts, cur["survival"].to_numpy(), prob)
+    # the lower curve crosses first, so it gives the lower limit (R's convention)
+    lower = _first_below(ts, cur["lower"].to_numpy(), prob)
+    upper = _first_below(ts, cur["upper"].to_numpy(), prob)
+    return est, lower, upper
+
+
+def km_at(curve: pd.DataFrame, times) -> pd.DataFrame:
+    """Read a KM curve at given times (right-continuous step function)."""
+    ts = np.atleast_1d(np.asarray(times, dtype=float))
+    t = curve["time"].to_numpy()
+    idx = np.searchsorted(t, ts, side="right") - 1
+    rows = []
+    for q, i in zip(ts, idx):
+        if i < 0:
+            rows.append((q, 1.0, 0.0, 1.0, 1.0))
+        else:
+            r = curve.iloc[i]
+            rows.append((q, r.survival, r.std_err, r.lower, r.upper))
+    return pd.DataFrame(rows, columns=["time", "survival", "std_err", "lower", "upper"])
+
+
+def n_at_risk(time, at) -> np.ndarray:
+    """Numbers at risk (time >= t) at each t in ``at``."""
+    t = np.sort(np.asarray(time, dtype=float))
+    return t.size - np.searchsorted(t, np.asarray(at, dtype=float), side="left")
+
+
+# ----------------------------------------------------------------------------
+# log-rank (survdiff, rho = 0)
+# ----------------------------------------------------------------------------
+def logrank_parts(time, event, codes: np.ndarray, k: int, strata=None):
+    """Observed, expected and variance matrix of the k-group log-rank test."""
+    t, e = check_surv(time, event)
+    obs = np.zeros(k)
+    exp = np.zeros(k)
+    var = np.zeros((k, k))
+    strata_codes = np.zeros(t.size, int) if strata is None else pd.factorize(strata)[0]
+    for s in np.unique(strata_codes):
+        m = strata_codes == s
+        ts, es, gs = t[m], e[m], codes[m]
+        ut, inv = np.unique(ts, return_inverse=True)
+        # per distinct time x group: deaths and removals
+        dgt = np.zeros((ut.size, k))
+        rgt = np.zeros((ut.size, k))
+        np.add.at(dgt, (inv, gs), es)
+        np.add.at(rgt, (inv, gs), 1.0)
+        n_g = rgt.sum(0) - np.vstack([np.zeros(k), np.cumsum(rgt, 0)[:-1]])  # at risk
+        n = n_g.sum(1)
+        d = dgt.sum(1)
+        keep = d > 0
+        n_g, n, d, dgt = n_g[keep], n[keep], d[keep], dgt[keep]
+        obs += dgt.sum(0)
+        frac = n_g / n[:, None]
+        exp += (d[:, None] * frac).sum(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fac = np.where(n > 1, d * (n - d) / (n - 1), 0.0)
+        var += np.einsum("t,ti,tj->ij", fac, frac, frac) * -1
+        var[np.diag_indices(k)] += (fac[:, None] * frac).sum(0)
+    return obs, exp, var
+
+
+def logrank(time, event, groups, *, strata=None) -> dict:
+    """k-group log-rank test as R ``survdiff(rho = 0)``: chisq, df, p and a table."""
+    from scipy.stats import chi2
+
+    t, e = check_surv(time, event)
+    cat = as_groups(groups, t.size)
+    k = len(cat.categories)
+    if k < 2:
+        raise RadnbError(f"log-rank needs at least two groups; got {list(cat.categories)}")
+    obs, exp, var = logrank_parts(t, e, cat.codes.astype(int), k, strata=strata)
+    diff = obs - exp
+    # generalised inverse of the (k-1) leading block, as survdiff
+    sub = var[:-1, :-1]
+    stat = float(diff[:-1] @ np.linalg.pinv(sub) @ diff[:-1])
+    df = int(np.linalg.matrix_rank(sub))
+    p = float(chi2.sf(stat, df)) if df > 0 else float("nan")
+    n = np.bincount(cat.codes, minlength=k)
+    table = pd.DataFrame(
+        {
+            "group": list(cat.categories),
+            "n": n,
+            "observed": obs,
+            "expected": exp,
+            "oe2_e": diff**2 / exp,
+            "oe2_v": diff**2 / np.diag(var),
+        }
+    )
+    return {"chisq": stat, "df": df, "p": p, "table": table}
+
+
+def p_adjust(p, method: str) -> np.ndarray:
+    """Holm / Benjamini-Hochberg / Bonferroni adjustment, as R ``p.adjust``."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    if method in ("none", None):
+        return p.copy()
+    order = np.argsort(p)
+    ps = p[order]
+    if method == "bonferroni":
+        adj = np.minimum(ps * m, 1.0)
+    elif method == "holm":
+        adj = np.minimum(np.maximum.accumulate(ps * (m - np.arange(m))), 1.0)
+    elif method in ("BH", "fdr"):
+        raw = ps * m / np.arange(1, m + 1)
+        adj = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 1.0)
+    else:
+        raise RadnbError(
+            f"p_adjust method must be 'holm', 'BH', 'bonferroni' or 'none'; got {method!r}"
+        )
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) -> pd.DataFrame:
+    """Log-rank test for every pair of groups, as survminer ``pairwise_survdiff``."""
+    t, e = check_surv(time, event)
+    cat = as_groups(groups, t.size)
+    rows = []
+    for a, b in itertools.combinations(cat.categories, 2):
+        m = np.isin(np.asarray(cat), [a, b])
+        sub = pd.Categorical(np.asarray(cat)[m], categories=[a, b])
+        st = None if strata is None else np.asarray(strata)[m]
+        r = logrank(t[m], e[m], sub, strata=st)
+        rows.append((a, b, r["chisq"], r["p"]))
+    out = pd.DataFrame(rows, columns=["group1", "group2", "chisq", "p"])
+    out["p_adj"] = p_adjust(out["p"].to_numpy(), adjust)
+    out.attrs["adjust"] = adjust
+    return out
