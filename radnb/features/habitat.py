@@ -1,0 +1,593 @@
+"""Habitat analysis: cluster tumour voxels across sequences into sub-regions ("habitats").
+
+:class:`HabitatModel` learns habitats on a training cohort and maps every
+patient (training, test, external) onto them; :func:`habitat_features` turns the
+maps into a feature table (see :mod:`radnb.features.habitat_features`).
+
+Designs (``design=``):
+
+``"two_step"`` (default; HABIT's and most papers' design)
+    1. per patient, k-means on voxel features into ``n_supervoxels`` supervoxels;
+    2. population k-means on the supervoxel descriptors (mean voxel features) of the
+       training patients, ``k`` chosen by ``criterion`` over ``k_range``.
+    Voxels of any patient are labelled through their own supervoxels: each
+    supervoxel takes the habitat of the nearest trained centroid
+    (``assign="voxel"`` labels each voxel by its nearest centroid instead).
+``"pooled"``
+    population k-means directly on the voxels of the training patients (at most
+    ``max_voxels`` random voxels per patient); voxels go to the nearest centroid.
+``"one_step"``
+    no population model: each patient is clustered on its own, with its own k
+    chosen by ``criterion``; labels are ordered by the first feature's mean, so
+    habitat ``h`` is *not* the same tissue class across patients.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radnb.errors import NotFittedError, PatientError, RadnbError
+from radnb.features import _kmeans, _voxel
+
+__all__ = ["HabitatMaps", "HabitatModel", "habitat_features"]
+
+_CRITERIA = ("calinski_harabasz", "silhouette", "davies_bouldin", "bic", "elbow")
+_DESIGNS = ("two_step", "one_step", "pooled")
+_FORMAT = "radnb.HabitatModel/1"
+
+
+class HabitatMaps(dict):
+    """``patient_id -> SimpleITK`` label image (habitats ``1..k``, 0 outside the mask).
+
+    A plain dict with two extra attributes: ``errors`` (DataFrame ``patient_id,
+    sequence, message`` of the patients that failed) and ``n_habitats``
+    (the model's k; ``None`` for the one-step design, where k varies).
+    """
+
+    def __init__(self, *args: Any, errors: pd.DataFrame | None = None, n_habitats=None, **kw):
+        super().__init__(*args, **kw)
+        self.errors = errors if errors is not None else _errors_frame([])
+        self.n_habitats = n_habitats
+
+    def __repr__(self) -> str:
+        k = "varies" if self.n_habitats is None else self.n_habitats
+        return f"<HabitatMaps: {len(self)} patients, k={k}, {len(self.errors)} errors>"
+
+
+def _errors_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["patient_id", "sequence", "message"])
+
+
+def _error_row(pid: str, exc: Exception) -> dict:
+    return {
+        "patient_id": str(pid),
+        "sequence": getattr(exc, "sequence", None),
+        "message": getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}",
+    }
+
+
+def _base():
+    from sklearn.base import BaseEstimator
+
+    return BaseEstimator
+
+
+class HabitatModel(_base()):
+    """Habitat clustering fitted on a training cohort (scikit-learn style).
+
+    ``fit`` sees the **training cohort only** (pass ``cohort.subset(split="train")``):
+    the supervoxel descriptors of those patients are the only data the population
+    centroids are learned from. ``transform`` maps any cohort onto the fitted
+    centroids and never changes them.
+
+    Parameters
+    ----------
+    sequences : sequence names to cluster on (default: all of the cohort's).
+        All must be co-registered on the mask's grid.
+    voxel_features : voxel feature kinds per sequence, from ``"intensity"``,
+        ``"local_mean"``, ``"local_std"``, ``"local_entropy"``, ``"gradient"``
+        (see :func:`radnb.features._voxel.voxel_features`). The default, intensity
+        and local mean, recovers planted sub-regions; local texture (std, entropy,
+        gradient) peaks *at* sub-region boundaries and tends to add spurious
+        boundary habitats (k inflates), so add it with a small ``feature_weights``.
+    feature_weights : mapping feature kind -> multiplier applied after normalisation
+        (default 1 for each kind).
+    kernel_radius : radius in voxels of the local kernel (cube of side 2r+1).
+    normalise : ``"patient"`` (default; each feature centred on its median and
+        scaled by its IQR inside each patient's mask) or ``"none"``.
+    n_supervoxels : supervoxels per patient in the two-step design.
+    n_habitats : ``"auto"`` (chosen by ``criterion`` over ``k_range``) or an int.
+    k_range : inclusive (min, max) k searched when ``n_habitats="auto"``.
+    criterion : ``"calinski_harabasz"`` (max), ``"silhouette"`` (max),
+        ``"davies_bouldin"`` (min), ``"bic"`` (min; spherical-Gaussian BIC of the
+        k-means solution, Pelleg & Moore 2000) or ``"elbow"`` (knee of the inertia
+        curve, Satopää et al. 2011).
+    design : ``"two_step"``, ``"pooled"`` or ``"one_step"`` (see the module docs).
+    assign : ``"supervoxel"`` (two-step default) or ``"voxel"``.
+    min_island_size : connected islands (26-connectivity) smaller than this many
+        voxels take the majority habitat around them; 0 or 1 disables it.
+    max_voxels : voxels sampled per patient for pooled fitting and one-step scoring.
+    n_init : k-means restarts of the population step.
+    device : ``"auto"`` (torch k-means on CUDA when a GPU is present, else
+        scikit-learn), ``"cpu"``, ``"cuda"`` or ``"torch-cpu"``.
+    random_state : seed of every random step; the same seed gives the same maps.
+
+    Attributes
+    ----------
+    n_habitats_ : int
+        Chosen k (one-step: the median of the training patients' k).
+    centroids_ : array (k, n_features)
+        Population centroids in normalised feature space, ordered by the first
+        feature (habitat 1 has the lowest first-sequence intensity). Empty for
+        the one-step design.
+    scores_ : Series
+        Criterion score per k (index ``k``), for :meth:`plot_scores`.
+    feature_names_ : list of str
+    patient_k_ : Series or None
+        One-step design: k chosen for each training patient.
+    train_ids_ : list of str
+        Patients the model was fitted on.
+    errors_ : DataFrame
+        Training patients that failed (``patient_id, sequence, message``).
+
+    Examples
+    --------
+    >>> m = HabitatModel(["T1"], n_habitats=3)
+    >>> m.get_params()["n_supervoxels"]
+    50
+    """
+
+    def __init__(
+        self,
+        sequences: Sequence[str] | None = None,
+        *,
+        voxel_features: Sequence[str] = ("intensity", "local_mean"),
+        feature_weights: Mapping[str, float] | None = None,
+        kernel_radius: int = 1,
+        normalise: str = "patient",
+        n_supervoxels: int = 50,
+        n_habitats: int | str = "auto",
+        k_range: tuple[int, int] = (2, 8),
+        criterion: str = "calinski_harabasz",
+        design: str = "two_step",
+        assign: str = "supervoxel",
+        min_island_size: int = 10,
+        max_voxels: int = 5000,
+        n_init: int = 10,
+        device: str = "auto",
+        random_state: int = 0,
+    ) -> None:
+        self.sequences = sequences
+        self.voxel_features = voxel_features
+        self.feature_weights = feature_weights
+        self.kernel_radius = kernel_radius
+        self.normalise = normalise
+        self.n_supervoxels = n_supervoxels
+        self.n_habitats = n_habitats
+        self.k_range = k_range
+        self.criterion = criterion
+        self.design = design
+        self.assign = assign
+        self.min_island_size = min_island_size
+        self.max_voxels = max_voxels
+        self.n_init = n_init
+        self.device = device
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        if self.criterion not in _CRITERIA:
+            raise ValueError(f"criterion={self.criterion!r}; choose from {_CRITERIA}")
+        if self.design not in _DESIGNS:
+            raise ValueError(f"design={self.design!r}; choose from {_DESIGNS}")
+        if self.assign not in ("supervoxel", "voxel"):
+            raise ValueError(f"assign={self.assign!r}; choose 'supervoxel' or 'voxel'")
+        if self.normalise not in ("patient", "none"):
+            raise ValueError(f"normalise={self.normalise!r}; choose 'patient' or 'none'")
+        unknown = [f for f in self.voxel_features if f not in _voxel.VOXEL_FEATURES]
+        if unknown or not self.voxel_features:
+            raise ValueError(
+                f"voxel_features {list(self.voxel_features)} invalid; choose from "
+                f"{_voxel.VOXEL_FEATURES}"
+            )
+        if self.n_habitats != "auto":
+            if not isinstance(self.n_habitats, (int, np.integer)) or self.n_habitats < 1:
+                raise ValueError(f"n_habitats={self.n_habitats!r}; pass 'auto' or an int >= 1")
+        lo, hi = self.k_range
+        if not (2 <= lo <= hi):
+            raise ValueError(f"k_range={self.k_range!r}; need 2 <= min <= max")
+        if self.n_supervoxels < 2:
+            raise ValueError("n_supervoxels must be at least 2")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_habitats_"):
+            raise NotFittedError(
+                "this HabitatModel is not fitted yet; call fit(training_cohort) or "
+                "HabitatModel.load(path) first"
+            )
+
+    def _sequences_for(self, cohort) -> list[str]:
+        seqs = list(self.sequences) if self.sequences is not None else list(cohort.sequences)
+        missing = [s for s in seqs if s not in cohort.sequences]
+        if missing:
+            raise RadnbError(
+                f"sequences {missing} are not in the cohort (it has {cohort.sequences}); "
+                "pass sequences= with the cohort's names"
+            )
+        return seqs
+
+    # ------------------------------------------------------------------ per patient
+    def _weights(self, n_seqs: int) -> np.ndarray:
+        fw = dict(self.feature_weights or {})
+        unknown = set(fw) - set(self.voxel_features)
+        if unknown:
+            raise ValueError(f"feature_weights for {sorted(unknown)} not in voxel_features")
+        return np.tile([float(fw.get(f, 1.0)) for f in self.voxel_features], n_seqs)
+
+    def _patient(self, cohort, pid: str, seqs: list[str]):
+        """Read one patient; return (X, names, inside, box, mask image)."""
+        import SimpleITK as sitk
+
+        from radnb.io import check_same_grid
+
+        mask_img = cohort.mask(pid, seqs[0])
+        mask = sitk.GetArrayFromImage(mask_img).astype(bool)
+        if mask.sum() < 2:
+            raise PatientError("mask has fewer than 2 voxels", patient_id=pid, sequence=seqs[0])
+        arrays = {}
+        for s in seqs:
+            img = cohort.image(pid, s)
+            check_same_grid(img, mask_img, patient_id=pid, sequence=s)
+            arrays[s] = sitk.GetArrayFromImage(img)
+        x, names, box = _voxel.voxel_features(
+            arrays, mask, features=self.voxel_features, kernel_radius=self.kernel_radius
+        )
+        if self.normalise == "patient":
+            x = _voxel.robust_normalise(x)
+        x = x * self._weights(len(seqs))
+        return x, names, mask[box], box, mask_img
+
+    def _device(self) -> str:
+        return _kmeans.resolve_device(self.device)
+
+    def _supervoxels(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Step 1: per-patient k-means into supervoxels; (voxel labels, descriptors)."""
+        r = _kmeans.kmeans(
+            x,
+            self.n_supervoxels,
+            random_state=self.random_state,
+            n_init=1,
+            device=self._device(),
+            minibatch=x.shape[0] > 200_000,
+        )
+        k = int(r.labels.max()) + 1
+        counts = np.bincount(r.labels, minlength=k).astype(float)
+        desc = np.stack(
+            [np.bincount(r.labels, weights=x[:, j], minlength=k) for j in range(x.shape[1])],
+            axis=1,
+        )
+        keep = counts > 0
+        remap = np.cumsum(keep) - 1
+        return remap[r.labels], desc[keep] / counts[keep, None]
+
+    def _sample(self, x: np.ndarray, pid: str) -> np.ndarray:
+        import zlib
+
+        if x.shape[0] <= self.max_voxels:
+            return x
+        rng = np.random.default_rng([int(self.random_state), zlib.crc32(str(pid).encode())])
+        idx = np.sort(rng.choice(x.shape[0], self.max_voxels, replace=False))
+        return x[idx]
+
+    def _cluster_select(self, x: np.ndarray, *, n_init: int):
+        """k-means over the k range (or the fixed k); returns (k, result, scores)."""
+        n = x.shape[0]
+        if self.n_habitats != "auto":
+            ks = [int(min(self.n_habitats, n))]
+        else:
+            lo, hi = self.k_range
+            ks = list(range(min(lo, n - 1), min(hi, n - 1) + 1)) or [1]
+        dev = self._device()
+        results = {
+            k: _kmeans.kmeans(x, k, random_state=self.random_state, n_init=n_init, device=dev)
+            for k in ks
+        }
+        scorable = {k: r for k, r in results.items() if 1 < k < n and len(set(r.labels)) > 1}
+        scores = (
+            _kmeans.select_k_scores(x, scorable, self.criterion, random_state=self.random_state)
+            if scorable
+            else {}
+        )
+        if self.n_habitats != "auto" or len(scores) == 0:
+            k = ks[0]
+        else:
+            k = _kmeans.best_k(scores, self.criterion)
+        return k, results[k], scores
+
+    def _one_step_labels(self, x: np.ndarray) -> tuple[int, np.ndarray]:
+        k, res, _ = self._cluster_select(x, n_init=3)
+        first = np.array([x[res.labels == c, 0].mean() for c in range(res.centroids.shape[0])])
+        rank = np.empty(len(first), np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+        return k, rank[res.labels]
+
+    def _label_patient(self, cohort, pid: str, seqs: list[str]):
+        """Habitat label image (SimpleITK, uint8) of one patient."""
+        import SimpleITK as sitk
+
+        x, _, inside, box, mask_img = self._patient(cohort, pid, seqs)
+        if self.design == "one_step":
+            _, lab = self._one_step_labels(x)
+        elif self.design == "two_step" and self.assign == "supervoxel":
+            sv, desc = self._supervoxels(x)
+            lab = _kmeans.assign(desc, self.centroids_)[sv]
+        else:
+            lab = _kmeans.assign(x, self.centroids_)
+        crop = np.zeros(inside.shape, np.uint8)
+        crop[inside] = lab.astype(np.uint8) + 1
+        crop = _voxel.island_cleanup(crop, inside, int(self.min_island_size or 0))
+        full = np.zeros(sitk.GetArrayViewFromImage(mask_img).shape, np.uint8)
+        full[box] = crop
+        out = sitk.GetImageFromArray(full)
+        out.CopyInformation(mask_img)
+        return out
+
+    def _fit_patient(self, cohort, pid: str, seqs: list[str]):
+        """What fitting needs from one training patient (descriptors / samples / k)."""
+        x, names, *_ = self._patient(cohort, pid, seqs)
+        if self.design == "two_step":
+            return names, self._supervoxels(x)[1]
+        if self.design == "pooled":
+            return names, self._sample(x, pid)
+        return names, self._one_step_labels(x)[0]
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        cohort,
+        y=None,
+        *,
+        train: str | Sequence[str] | None = None,
+        client=None,
+        progress: bool = False,
+    ) -> HabitatModel:
+        """Learn the habitats from a **training** cohort.
+
+        Parameters
+        ----------
+        cohort : Cohort
+            The training patients (e.g. ``cohort.subset(split="train")``), or a
+            whole cohort together with ``train=`` naming the training split.
+            Nothing from any other patient is used.
+        y : ignored (scikit-learn signature).
+        train : split value(s) to fit on; ``None`` uses every patient of ``cohort``.
+        client : a ``dask.distributed.Client`` to run the per-patient step on
+            (see :mod:`radnb.parallel`); ``None`` runs in this process.
+        progress : show a progress bar.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        if train is not None:
+            cohort = cohort.subset(split=train)
+        splits = cohort.splits
+        if train is None and splits is not None and splits.nunique() > 1:
+            warnings.warn(
+                f"fitting habitats on patients from several splits {sorted(splits.unique())}; "
+                "fit on the training split only (train='train') to avoid leakage",
+                stacklevel=2,
+            )
+        seqs = self._sequences_for(cohort)
+        pids = cohort.patient_ids
+        outputs, errors = _run_patients(
+            _fit_one, self, cohort, pids, seqs, client=client, progress=progress, what="fit"
+        )
+        if not outputs:
+            raise RadnbError(
+                "no training patient could be processed; see the messages: "
+                + "; ".join(f"{e['patient_id']}: {e['message']}" for e in errors[:5])
+            )
+        ok = [p for p in pids if p in outputs]
+        names = outputs[ok[0]][0]
+        self.feature_names_ = list(names)
+        self.n_features_in_ = len(names)
+        self.sequences_ = seqs
+        self.train_ids_ = ok
+        self.errors_ = _errors_frame(errors)
+        self.patient_k_ = None
+        if self.design == "one_step":
+            ks = pd.Series({p: int(outputs[p][1]) for p in ok}, name="k")
+            ks.index.name = "patient_id"
+            self.patient_k_ = ks
+            self.n_habitats_ = int(np.round(ks.median()))
+            self.centroids_ = np.zeros((0, len(names)))
+            self.scores_ = pd.Series(dtype=float, name=self.criterion)
+            return self
+        data = np.concatenate([outputs[p][1] for p in ok], axis=0)
+        k, res, scores = self._cluster_select(data, n_init=self.n_init)
+        order = np.argsort(res.centroids[:, 0], kind="stable")
+        self.centroids_ = np.ascontiguousarray(res.centroids[order])
+        self.n_habitats_ = int(k)
+        self.scores_ = pd.Series(scores, name=self.criterion, dtype=float)
+        self.scores_.index.name = "k"
+        return self
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, cohort, *, client=None, progress: bool = False) -> HabitatMaps:
+        """Habitat maps of every patient of ``cohort`` (training, test or external).
+
+        Each patient's voxels (through its own supervoxels in the two-step design)
+        go to the nearest fitted centroid; the centroids are never changed.
+        Patients that fail are listed in the result's ``errors`` table.
+
+        Returns
+        -------
+        HabitatMaps
+            ``patient_id -> SimpleITK`` uint8 label image on the mask's grid:
+            habitats ``1..n_habitats_``, 0 outside the mask.
+        """
+        self._check_fitted()
+        seqs = self._sequences_for(cohort)
+        outputs, errors = _run_patients(
+            _transform_one,
+            self,
+            cohort,
+            cohort.patient_ids,
+            seqs,
+            client=client,
+            progress=progress,
+            what="transform",
+        )
+        k = None if self.design == "one_step" else self.n_habitats_
+        return HabitatMaps(
+            {p: outputs[p] for p in cohort.patient_ids if p in outputs},
+            errors=_errors_frame(errors),
+            n_habitats=k,
+        )
+
+    def fit_transform(self, cohort, y=None, **kws) -> HabitatMaps:
+        """``fit(cohort)`` then ``transform(cohort)`` (the same patients)."""
+        client = kws.get("client")
+        progress = kws.get("progress", False)
+        return self.fit(cohort, **kws).transform(cohort, client=client, progress=progress)
+
+    # ------------------------------------------------------------------ plots
+    def plot_scores(self, ax=None):
+        """Criterion score against k, the chosen k marked. Returns the Axes."""
+        from radnb.plots.style import PALETTE, get_ax, style_ax
+
+        self._check_fitted()
+        ax = get_ax(ax)
+        s = self.scores_
+        if len(s):
+            ax.plot(s.index, s.values, "o-", color=PALETTE[0])
+            if self.n_habitats_ in s.index:
+                ax.plot(
+                    [self.n_habitats_],
+                    [s[self.n_habitats_]],
+                    "o",
+                    ms=12,
+                    mfc="none",
+                    color=PALETTE[1],
+                    label=f"chosen k = {self.n_habitats_}",
+                )
+                ax.legend(frameon=False)
+        ax.set_xlabel("number of habitats k")
+        ax.set_ylabel(self.criterion.replace("_", " "))
+        return style_ax(ax, title=f"Habitat number selection ({self.design})")
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | PathLike) -> Path:
+        """Write the fitted model to one ``.npz`` file: arrays + a JSON header (no pickle)."""
+        self._check_fitted()
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = (
+                path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+            )
+        params = self.get_params()
+        params["voxel_features"] = list(params["voxel_features"])
+        params["k_range"] = list(params["k_range"])
+        params["sequences"] = None if params["sequences"] is None else list(params["sequences"])
+        header = {
+            "format": _FORMAT,
+            "params": params,
+            "n_habitats_": int(self.n_habitats_),
+            "feature_names_": list(self.feature_names_),
+            "sequences_": list(self.sequences_),
+            "train_ids_": list(self.train_ids_),
+            "criterion": self.criterion,
+            "patient_k_": None if self.patient_k_ is None else self.patient_k_.to_dict(),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            path,
+            header=np.array(json.dumps(header)),
+            centroids=self.centroids_,
+            score_k=np.asarray(self.scores_.index, dtype=np.int64),
+            score_v=np.asarray(self.scores_.values, dtype=np.float64),
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | PathLike) -> HabitatModel:
+        """Read a model written by :meth:`save` (``allow_pickle=False``)."""
+        with np.load(Path(path), allow_pickle=False) as z:
+            header = json.loads(str(z["header"]))
+            if header.get("format") != _FORMAT:
+                raise RadnbError(f"{path} is not a saved radnb HabitatModel")
+            p = header["params"]
+            p["k_range"] = tuple(p["k_range"])
+            p["voxel_features"] = tuple(p["voxel_features"])
+            model = cls(**p)
+            model.centroids_ = np.array(z["centroids"])
+            model.scores_ = pd.Series(
+                np.array(z["score_v"]),
+                index=pd.Index(np.array(z["score_k"]), name="k"),
+                name=header["criterion"],
+            )
+        model.n_habitats_ = int(header["n_habitats_"])
+        model.feature_names_ = header["feature_names_"]
+        model.n_features_in_ = len(model.feature_names_)
+        model.sequences_ = header["sequences_"]
+        model.train_ids_ = header["train_ids_"]
+        model.errors_ = _errors_frame([])
+        pk = header["patient_k_"]
+        model.patient_k_ = None if pk is None else pd.Series(pk, name="k", dtype=int)
+        return model
+
+
+# ---------------------------------------------------------------------- runners
+def _fit_one(model: HabitatModel, cohort, seqs: list[str], pid: str):
+    return model._fit_patient(cohort, pid, seqs)
+
+
+def _transform_one(model: HabitatModel, cohort, seqs: list[str], pid: str):
+    return model._label_patient(cohort, pid, seqs)
+
+
+def _safe(func, model, cohort, seqs, pid):
+    try:
+        return pid, func(model, cohort, seqs, pid), None
+    except Exception as exc:  # noqa: BLE001 - per-patient failures go to the errors table
+        return pid, None, _error_row(pid, exc)
+
+
+def _run_patients(func, model, cohort, pids, seqs, *, client, progress: bool, what: str):
+    """Run ``func`` per patient (here, or on a Dask client); (outputs, error rows)."""
+    import functools
+
+    task = functools.partial(_safe, func, model, cohort, seqs)
+    if client is not None:
+        futures = client.map(task, list(pids), pure=False)
+        it = client.gather(futures)
+    else:
+        it = map(task, pids)
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(it, total=len(pids), desc=f"habitats: {what}")
+    outputs, errors = {}, []
+    for pid, out, err in it:
+        if err is not None:
+            errors.append(err)
+        else:
+            outputs[pid] = out
+    return outputs, errors
+
+
+def habitat_features(maps, cohort=None, **kws) -> pd.DataFrame:
+    """Feature table from habitat maps; see :func:`radnb.features.habitat_features.habitat_features`."""
+    from radnb.features.habitat_features import habitat_features as _hf
+
+    return _hf(maps, cohort, **kws)
