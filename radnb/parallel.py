@@ -17,6 +17,7 @@ default 3); a task that keeps killing workers comes back as an error.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -142,8 +143,8 @@ def get_client(
             n_workers=n,
             threads_per_worker=int(threads_per_worker),
             processes=True,
-            dashboard_address=None,
-            silence_logs="error",
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
         )
         kws.update(cluster_kws)
         cluster = LocalCluster(**kws)

@@ -311,7 +311,7 @@ def _inputs_for(cohort, pid, seq, mask_sequence, steps):
     ref = steps.get("register_to")
     if ref is not None and ref != seq:
         paths["reference_path"] = cohort.image_path(pid, ref)
-    for name, path in paths.items():
+    for path in paths.values():
         if path is None or not Path(path).exists():
             raise PatientError(
                 "file not found; check the path in the clinical table",
