@@ -70,7 +70,9 @@ def _quantile_groups(p: np.ndarray, g: int) -> np.ndarray:
     breaks = np.unique(np.quantile(p, np.linspace(0, 1, g + 1)))
     if breaks.size < 2:
         return np.zeros(p.size, dtype=int)
-    return np.searchsorted(breaks[1:-1], p, side="left")
+    grp = np.searchsorted(breaks[1:-1], p, side="left")
+    # tied risks can leave a quantile interval empty: number the non-empty groups 0..k-1
+    return np.unique(grp, return_inverse=True)[1].reshape(-1)
 
 
 def calibration_curve(
@@ -162,8 +164,12 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
     by the quantiles of ``p`` (deciles for ``g = 10``); the statistic sums
     ``(O - E)^2 / E`` over the events and non-events of every group and is
     referred to chi-square with ``g - 2`` degrees of freedom. Tied quantiles
-    (e.g. a score with few distinct values) merge groups; then ``groups < g``
-    and ``df = groups - 2`` (R's ``cut`` would stop with an error).
+    (e.g. a score with few distinct values) merge groups and empty groups are
+    dropped; then ``groups < g`` and ``df = groups - 2`` (R's ``cut`` would
+    stop with an error). ``df = g - 2`` is the development-data reference
+    distribution (risks fitted on the same patients); for risks fixed in
+    advance (external validation) Hosmer & Lemeshow suggest ``g`` degrees of
+    freedom, and ``g - 2`` is then anti-conservative.
 
     Returns
     -------
