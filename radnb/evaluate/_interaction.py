@@ -134,6 +134,7 @@ def treatment_by_risk(
     risk_group,
     *,
     reference="none",
+    arms=None,
     pairs="all",
     covariates=None,
     level=0.95,
@@ -144,8 +145,14 @@ def treatment_by_risk(
     _need(df, [duration, event, treatment, risk_group] + covariates)
     d = df.dropna(subset=[duration, event, treatment, risk_group] + covariates)
     t, e = check_surv(d[duration], d[event], name=duration)
-    arms_cat = d[treatment].astype("category")
-    arms = list(arms_cat.cat.categories)
+    present_arms = list(d[treatment].astype("category").cat.categories)
+    if arms is None:
+        arms = present_arms
+    else:
+        arms = list(arms)
+        unknown = [a for a in present_arms if a not in arms]
+        if unknown:
+            raise RadnbError(f"arms {unknown} are in the data but not in arms={arms}")
     if reference not in arms:
         raise RadnbError(f"reference arm {reference!r} not among the arms {arms}")
     arms = [reference] + [a for a in arms if a != reference]

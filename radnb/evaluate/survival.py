@@ -342,13 +342,16 @@ def treatment_by_risk(
     risk_group: str,
     *,
     reference="none",
+    arms=None,
     pairs="all",
     covariates=None,
     level: float = 0.95,
 ) -> TreatmentByRisk:
     """Treatment effect within each risk group and the treatment x risk interaction.
 
-    Within each risk group, each pair of arms (``pairs="all"``; or
+    ``arms`` fixes the order of the arms (default: sorted, ``reference``
+    first); comparisons read "later arm vs earlier arm". Risk groups keep the
+    order of a Categorical column. Within each risk group, each pair of arms (``pairs="all"``; or
     ``"reference"`` for arm vs ``reference`` only; or a list of (ref, arm)) is
     compared by a Cox model on those two arms (HR, Wald CI, p) and by the
     log-rank test; ``group_logrank_p`` tests all arms in the group. The
@@ -375,6 +378,7 @@ def treatment_by_risk(
         treatment,
         risk_group,
         reference=reference,
+        arms=arms,
         pairs=pairs,
         covariates=covariates,
         level=level,
