@@ -199,6 +199,8 @@ def compare_c(time, event, risk_a, risk_b, *, level: float = 0.95) -> dict:
     z = diff / se if se > 0 else float("nan")
     p = float(2 * norm.sf(abs(z))) if se > 0 else float("nan")
     zq = z_of(level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = float(np.sum(ua * ub) / np.sqrt(np.sum(ua**2) * np.sum(ub**2)))
     return {
         "c_a": ra.c,
         "c_b": rb.c,
@@ -208,7 +210,7 @@ def compare_c(time, event, risk_a, risk_b, *, level: float = 0.95) -> dict:
         "upper": float(diff + zq * se),
         "z": float(z),
         "p": p,
-        "corr": float(np.sum(ua * ub) / np.sqrt(np.sum(ua**2) * np.sum(ub**2))),
+        "corr": corr,
         "method": "infinitesimal jackknife (R survival::concordance)",
     }
 

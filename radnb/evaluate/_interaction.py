@@ -30,7 +30,8 @@ def _need(df, cols):
 def _hr_row(cph, col, z):
     r = cph.summary.loc[col]
     b, se = float(r["coef"]), float(r["se(coef)"])
-    return float(np.exp(b)), float(np.exp(b - z * se)), float(np.exp(b + z * se)), float(r["p"])
+    with np.errstate(over="ignore"):
+        return float(np.exp(b)), float(np.exp(b - z * se)), float(np.exp(b + z * se)), float(r["p"])
 
 
 def hr_by_cohort(
