@@ -29,9 +29,9 @@ def as_binary(y, *, name: str = "y") -> np.ndarray:
         )
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise RadnbError(f"{name} contains NaN; drop or impute missing outcomes first")
-    values = np.unique(arr)
-    if not np.isin(values, (0, 1)).all():
-        raise RadnbError(f"{name} must contain only 0 and 1 (1 = event), found {values[:10]}")
+    if not ((arr == 0) | (arr == 1)).all():
+        bad = np.unique(arr[(arr != 0) & (arr != 1)])[:10]
+        raise RadnbError(f"{name} must contain only 0 and 1 (1 = event), found {bad}")
     return arr.astype(int)
 
 

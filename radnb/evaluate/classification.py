@@ -58,15 +58,18 @@ class AUCResult(NamedTuple):
 # ----------------------------------------------------------------------------- helpers
 
 
-def _midrank(x: np.ndarray) -> np.ndarray:
-    """Midranks (1-based; ties share the mean rank), O(n log n)."""
-    n = x.shape[0]
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
+def _midrank_sorted(xs: np.ndarray) -> np.ndarray:
+    """Midranks (1-based) of an already sorted array, O(n)."""
     edges = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1], True])
     avg = (edges[:-1] + 1 + edges[1:]) / 2.0
-    out = np.empty(n, dtype=float)
-    out[order] = np.repeat(avg, np.diff(edges))
+    return np.repeat(avg, np.diff(edges))
+
+
+def _midrank(x: np.ndarray) -> np.ndarray:
+    """Midranks (1-based; ties share the mean rank), O(n log n)."""
+    order = np.argsort(x)
+    out = np.empty(x.shape[0], dtype=float)
+    out[order] = _midrank_sorted(x[order])
     return out
 
 
@@ -119,23 +122,33 @@ def _oriented(s: np.ndarray, direction: str) -> np.ndarray:
 def _delong(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """AUCs and their DeLong covariance for k oriented scores of shape (k, n).
 
-    Sun & Xu's fast algorithm: midranks within cases, within controls and in
-    the pooled sample give the structural components (placements) V10, V01.
+    Sun & Xu's fast algorithm: midranks within cases (Tx), within controls (Ty)
+    and in the pooled sample (Tz) give the placement values
+    ``V10 = (Tz - Tx) / n`` (cases) and ``V01 = 1 - (Tz - Ty) / m``
+    (controls). One sort per score: the pooled order restricted to cases
+    (controls) is already the sorted order of the cases (controls).
     """
-    pos = scores[:, y == 1]
-    neg = scores[:, y == 0]
-    m, n = pos.shape[1], neg.shape[1]
+    is_case = y == 1
+    m = int(is_case.sum())
+    n = y.size - m
     k = scores.shape[0]
     v10 = np.empty((k, m))
     v01 = np.empty((k, n))
     aucs = np.empty(k)
+    # position of each patient among the cases / controls, in input order
+    case_pos = np.cumsum(is_case) - 1
+    ctrl_pos = np.cumsum(~is_case) - 1
     for r in range(k):
-        tx = _midrank(pos[r])
-        ty = _midrank(neg[r])
-        tz = _midrank(np.concatenate([pos[r], neg[r]]))
-        aucs[r] = (tz[:m].sum() - m * (m + 1) / 2.0) / (m * n)
-        v10[r] = (tz[:m] - tx) / n
-        v01[r] = 1.0 - (tz[m:] - ty) / m
+        order = np.argsort(scores[r])
+        ss = scores[r][order]
+        cs = is_case[order]
+        tz = _midrank_sorted(ss)
+        tx = _midrank_sorted(ss[cs])
+        ty = _midrank_sorted(ss[~cs])
+        aucs[r] = (tz[cs].sum() - m * (m + 1) / 2.0) / (m * n)
+        oc, on = order[cs], order[~cs]
+        v10[r, case_pos[oc]] = (tz[cs] - tx) / n
+        v01[r, ctrl_pos[on]] = 1.0 - (tz[~cs] - ty) / m
     s10 = np.atleast_2d(np.cov(v10)) if m > 1 else np.zeros((k, k))
     s01 = np.atleast_2d(np.cov(v01)) if n > 1 else np.zeros((k, k))
     return aucs, s10 / m + s01 / n
