@@ -191,10 +191,11 @@ def synth_patient(
         mask2[:] = mask
 
     # ---- deep pattern: bright spots whose density follows the deep latent
-    dens = float(np.clip(0.006 * np.exp(0.8 * deep), 0.0005, 0.05))
+    dens = float(np.clip(0.008 * np.exp(0.7 * deep), 0.001, 0.05))
     spots = (rng.random(shape, dtype=np.float32) < dens).astype(np.float32)
-    spots = ndimage.gaussian_filter(spots, 0.7) * tumour
-    spots *= 1.0 / 0.29  # peak of an isolated spot ~ 1
+    sig = (0.5, 1.0, 1.0)
+    spots = ndimage.gaussian_filter(spots, sig) * tumour
+    spots *= float((2 * np.pi) ** 1.5 * np.prod(sig))  # an isolated spot peaks at ~1
 
     contrast = float(np.exp(0.12 * radiomic))
     texmult = float(np.exp(0.3 * radiomic))
@@ -210,8 +211,8 @@ def synth_patient(
             mu = bg_mean + (mu - bg_mean) * contrast
             sel = sub == lab
             img[sel] = mu + sd * texmult * (0.7 * medium[sel] + 0.7 * fine[sel])
-        enh_mu = spec.regions["enhancing"][0]
-        amp = 0.6 * abs(enh_mu - bg_mean) + 2.0 * spec.regions["enhancing"][1]
+        lo, hi = spec.regions["necrotic"][0], spec.regions["enhancing"][0]
+        amp = 0.8 * max(abs(hi - lo), abs(hi - bg_mean))
         amp *= deep_strength * (1.0 if spec.name == deep_sequence else leak)
         img = img + amp * spots
         img = ndimage.gaussian_filter(img, (0.3, 0.6, 0.6))  # partial volume

@@ -162,7 +162,7 @@ DESIGNS: dict[str, StudyDesign] = {
         outcomes={
             "her2": {
                 "prevalence": 0.38,
-                "coef": {"clinical": 0.55, "radiomic": 0.9, "habitat": 0.35, "deep": 1.1},
+                "coef": {"clinical": 0.6, "radiomic": 1.0, "habitat": 0.4, "deep": 1.3},
             }
         },
         survival={
@@ -190,7 +190,7 @@ DESIGNS: dict[str, StudyDesign] = {
         outcomes={
             "pdl1": {
                 "prevalence": 0.5,
-                "coef": {"clinical": 0.35, "radiomic": 0.7, "habitat": 0.3, "deep": 1.6},
+                "coef": {"clinical": 0.35, "radiomic": 0.7, "habitat": 0.3, "deep": 2.0},
             },
             "dcb": {
                 "prevalence": 0.35,
@@ -254,7 +254,7 @@ DESIGNS: dict[str, StudyDesign] = {
                 "time": "rfs_months",
                 "event": "rfs_event",
                 "coef": {"clinical": 0.35, "radiomic": 0.4, "habitat": 0.25, "deep": 0.8},
-                "median_months": 150.0,
+                "median_months": 220.0,
                 "shape": 1.0,
                 "follow_up": (36.0, 96.0),
             },
@@ -276,7 +276,7 @@ DESIGNS: dict[str, StudyDesign] = {
         outcomes={
             "metastasis": {
                 "prevalence": 0.25,
-                "coef": {"clinical": 0.9, "radiomic": 0.9, "habitat": 0.4, "deep": 1.0},
+                "coef": {"clinical": 1.0, "radiomic": 1.0, "habitat": 0.4, "deep": 1.1},
             }
         },
         survival={

@@ -185,7 +185,7 @@ def _outcome_models(design: StudyDesign, signal, prevalence, z_mc) -> dict[str, 
         w = np.ones_like(p) if weight is None else weight
         auc = weighted_auc(eta0, w * p, w * (1 - p))
         by_block = {
-            b: (weighted_auc(z_mc[:, i] * np.sign(beta[i]), w * p, w * (1 - p)) if beta[i] else 0.5)
+            b: weighted_auc(z_mc[:, i] * (-1.0 if beta[i] < 0 else 1.0), w * p, w * (1 - p))
             for i, b in enumerate(BLOCKS)
         }
         models[name] = {
