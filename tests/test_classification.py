@@ -18,6 +18,7 @@ from radnb.errors import RadnbError
 from radnb.evaluate import (
     auc_ci,
     delong_test,
+    pairwise_delong,
     roc_curve,
     score_direction,
     threshold_metrics,
@@ -214,6 +215,25 @@ def test_unpaired_two_cohorts(asah):
     assert r["auc2"] == pytest.approx(auc_ci(m.y, m.ndka).auc)
     with pytest.raises(RadnbError, match="paired=False"):
         delong_test(f.y, f.ndka, m.ndka, y2=m.y)
+
+
+def test_pairwise_delong_table(asah):
+    tab = pairwise_delong(asah.y, asah[["wfns", "s100b", "ndka"]], adjust="holm")
+    assert list(zip(tab.model1, tab.model2)) == [
+        ("wfns", "s100b"),
+        ("wfns", "ndka"),
+        ("s100b", "ndka"),
+    ]
+    # rows equal the pROC-checked pairwise tests above
+    assert tab.p.tolist() == pytest.approx(
+        [0.0271757822291882, 0.00514557970691098, 0.164295175223054]
+    )
+    # Holm: sorted p (0.00515, 0.0272, 0.164) x (3, 2, 1), made monotone
+    assert tab.p_adjusted.tolist() == pytest.approx(
+        [2 * 0.0271757822291882, 3 * 0.00514557970691098, 0.164295175223054]
+    )
+    bonf = pairwise_delong(asah.y, {"a": asah.wfns, "b": asah.ndka}, adjust="bonferroni")
+    assert bonf.p_adjusted.iloc[0] == pytest.approx(bonf.p.iloc[0])
 
 
 # ----------------------------------------------------------------------------- ROC and cut-offs

@@ -32,6 +32,7 @@ __all__ = [
     "AUCResult",
     "auc_ci",
     "delong_test",
+    "pairwise_delong",
     "roc_curve",
     "score_direction",
     "youden_threshold",
@@ -344,6 +345,84 @@ def delong_test(
         "df": float(df),
         "method": method,
     }
+
+
+def pairwise_delong(
+    y,
+    scores,
+    *,
+    direction="auto",
+    adjust: str | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Paired DeLong tests between every pair of scores on the same patients.
+
+    Parameters
+    ----------
+    y : array of 0/1
+    scores : mapping name -> score (or a DataFrame, one column per model)
+    direction : "auto", "<", ">" or a mapping name -> direction
+        Pass the directions fixed on the training cohort.
+    adjust : {None, "holm", "bonferroni"}
+        Multiplicity adjustment of the p-values (column ``p_adjusted``).
+    level : float
+
+    Returns
+    -------
+    DataFrame
+        One row per pair: ``model1, model2, auc1, auc2, diff, lower, upper, z,
+        p`` and ``p_adjusted`` (equal to ``p`` when ``adjust`` is None).
+
+    Examples
+    --------
+    >>> y = [0, 0, 0, 1, 1, 1, 0, 1]
+    >>> s = {"a": [1, 2, 3, 4, 5, 6, 2.5, 3.5], "b": [2, 1, 4, 3, 6, 5, 1, 2],
+    ...      "c": [1, 1, 2, 2, 3, 3, 1, 2]}
+    >>> pairwise_delong(y, s).shape
+    (3, 10)
+    """
+    items = list(scores.items())
+    names = [k for k, _ in items]
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise RadnbError("pairwise_delong needs at least two uniquely named scores")
+
+    def dir_of(name):
+        return direction.get(name, "auto") if isinstance(direction, dict) else direction
+
+    rows = []
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            (n1, s1), (n2, s2) = items[i], items[j]
+            r = delong_test(y, s1, s2, direction=(dir_of(n1), dir_of(n2)), level=level)
+            rows.append(
+                {
+                    "model1": n1,
+                    "model2": n2,
+                    "auc1": r["auc1"],
+                    "auc2": r["auc2"],
+                    "diff": r["diff"],
+                    "lower": r["ci"][0],
+                    "upper": r["ci"][1],
+                    "z": r["z"],
+                    "p": r["p"],
+                }
+            )
+    out = pd.DataFrame(rows)
+    p = out["p"].to_numpy()
+    k = p.size
+    if adjust is None:
+        out["p_adjusted"] = p
+    elif adjust == "bonferroni":
+        out["p_adjusted"] = np.minimum(p * k, 1.0)
+    elif adjust == "holm":
+        order = np.argsort(p)
+        adj = np.maximum.accumulate(p[order] * (k - np.arange(k)))
+        res = np.empty(k)
+        res[order] = np.minimum(adj, 1.0)
+        out["p_adjusted"] = res
+    else:
+        raise RadnbError(f"adjust must be None, 'holm' or 'bonferroni', got {adjust!r}")
+    return out
 
 
 # ----------------------------------------------------------------------------- ROC curve
