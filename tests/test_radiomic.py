@@ -71,7 +71,7 @@ def test_columns_and_diagnostics_apart(first_run):
     cols = res.features.columns
     assert all(c.startswith("CT__original_") for c in cols)
     assert not any("diagnostics" in c for c in cols)
-    assert (res.features.dtypes == float).all()
+    assert all(pd.api.types.is_float_dtype(t) for t in res.features.dtypes)
     assert "CT__diagnostics_Versions_PyRadiomics" in res.diagnostics.columns
     assert res.n_computed == 3 and res.n_cached == 0
     assert "3 computed" in repr(res)
