@@ -143,9 +143,13 @@ def select_clinical(
     """
     from scipy.stats import chi2
 
+    if len(y) == len(table) and y.index.equals(table.index):
+        yv = y.to_numpy(dtype=float)
+    else:
+        yv = y.reindex(table.index).to_numpy(dtype=float)
     rows = []
     for var in candidates:
-        d = table[[var]].join(y.rename("_y")).dropna()
+        d = table[[var]].assign(_y=yv).dropna()
         row = {"variable": var, "n": len(d), "note": ""}
         try:
             enc = ClinicalEncoder().fit(d[[var]])
@@ -183,7 +187,7 @@ def select_clinical(
     out["selected"] = False
     uni = out.loc[out.p_uni < p_univariable, "variable"].tolist()
     if uni:
-        d = table[uni].join(y.rename("_y")).dropna()
+        d = table[uni].assign(_y=yv).dropna()
         enc = ClinicalEncoder().fit(d[uni])
         X = enc.transform(d[uni])
         try:
@@ -243,7 +247,9 @@ class Signature:
         ok = X.notna().any(axis=1)
         out = pd.Series(np.nan, index=X.index, name=self.name)
         if ok.any():
-            Z = self.pipeline.transform(X.loc[ok])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "no features were selected"
+                Z = self.pipeline.transform(X.loc[ok])
             out[ok] = self.intercept + Z[self.coef.index].to_numpy() @ self.coef.to_numpy()
         return out
 
@@ -293,9 +299,11 @@ class Study:
         display name.
     positive : value of ``outcome`` that counts as the event, optional.
     clinical : sequence of str, optional
-        Candidate clinical variables for ``model(..., clinical="auto")``;
-        default: every column except outcome and split. Leave out other
-        endpoints (e.g. survival times) here.
+        Candidate clinical variables for ``model(..., clinical="auto")``.
+        Default: every column except the outcome, the split, a Cohort's
+        declared outcomes and survival columns, and text columns with more
+        than 10 distinct values (IDs, file paths). With a plain table, leave
+        out other endpoints (e.g. survival times) by listing candidates.
     random_state : int
         Seed for every random step (CV folds, resampling, estimators).
     """
@@ -352,11 +360,17 @@ class Study:
         unknown = set(self.cohorts) - set(values)
         if unknown:
             raise CohortError(f"cohorts {sorted(map(str, unknown))} are not split values {values}")
-        excluded = {outcome, split}
+        excluded = {outcome, split, *getattr(data, "outcomes", ())}
+        excluded |= {c for pair in getattr(data, "survival", ()) for c in pair}
+
+        def id_like(col: pd.Series) -> bool:  # file paths, IDs, free text
+            text = not pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+            return text and col.nunique() > 10
+
         self.clinical_candidates = (
             list(clinical)
             if clinical is not None
-            else [c for c in table.columns if c not in excluded]
+            else [c for c in table.columns if c not in excluded and not id_like(table[c])]
         )
         self.random_state = random_state
         self.blocks: dict[str, pd.DataFrame] = {}
@@ -365,9 +379,10 @@ class Study:
 
     def _binary(self, s: pd.Series) -> pd.Series:
         vals = s.dropna().unique()
+        numeric = pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s)
         if self.positive is not None:
             out = (s == self.positive).astype(float)
-        elif pd.api.types.is_bool_dtype(s) or set(pd.Series(vals).astype(float)) <= {0.0, 1.0}:
+        elif numeric and set(pd.Series(vals).astype(float)) <= {0.0, 1.0}:
             out = s.astype(float)
         else:
             raise CohortError(
@@ -494,7 +509,9 @@ class Study:
                 return k
         raise RadnbError(f"unknown cohort {cohort!r}; cohorts: {list(self.cohorts.values())}")
 
-    def _fit_signature(self, name: str, spec: dict, ids: Sequence[str]) -> Signature:
+    def _fit_signature(
+        self, name: str, spec: dict, ids: Sequence[str], *, resample: bool = False
+    ) -> Signature:
         from radnb.select import LassoSelector, make_selector
 
         X = self.blocks[spec["block"]].loc[ids]
@@ -511,7 +528,7 @@ class Study:
             if not isinstance(last, LassoSelector):
                 raise RadnbError(f"{name}: final='lasso' needs 'lasso' as the last step")
             kept = last.coef_[last.support_]
-            if kept.empty:
+            if kept.empty and not resample:
                 raise RadnbError(
                     f"{name}: LASSO kept no feature at lambda.{last.rule} on the training "
                     "cohort; try lasso={'rule': 'min'} or fewer filtering steps"
@@ -585,6 +602,11 @@ class Study:
         X = self._design(info, spec, state, ids)
         ok = X.notna().all(axis=1).to_numpy()
         X, y = X.loc[ok], y.loc[ok]
+        const = X.columns[X.nunique() <= 1]
+        if len(const):  # e.g. an empty signature (intercept only) in a resample
+            X = X.drop(columns=const)
+            info["notes"].append(f"constant on training, left out: {list(const)}")
+        info["columns"] = list(X.columns)
         est = spec["estimator"]
         if est == "logistic":
             res = _logit_fit(y, X)
@@ -620,10 +642,11 @@ class Study:
         return make_pipeline(StandardScaler(), est)
 
     def _design(self, info, spec, state, ids) -> pd.DataFrame:
-        X = self._model_frame(spec, state, ids)
+        u = pd.Index(ids).unique()  # bootstrap ids repeat: build on unique, then expand
+        X = self._model_frame(spec, state, u)
         if info.get("encoder") is not None:
-            X = X.join(info["encoder"].transform(self.table.loc[ids, info["clinical"]]))
-        return X
+            X = X.join(info["encoder"].transform(self.table.loc[u, info["clinical"]]))
+        return X.loc[ids]
 
     def _predict_model(self, info, spec, state, ids) -> pd.Series:
         X = self._design(info, spec, state, ids)
@@ -635,17 +658,23 @@ class Study:
                 Xk = X.loc[ok, coef.index.drop("const")].to_numpy()
                 p[ok] = _expit(coef["const"] + Xk @ coef.drop("const").to_numpy())
             else:
-                p[ok] = info["estimator"].predict_proba(X.loc[ok].to_numpy())[:, 1]
+                Xk = X.loc[ok, info["columns"]].to_numpy()
+                p[ok] = info["estimator"].predict_proba(Xk)[:, 1]
         return p
 
-    def _fit_on(self, ids: Sequence[str]) -> dict:
-        """Fit every signature and model on the rows ``ids``; return the state."""
+    def _fit_on(self, ids: Sequence[str], *, resample: bool = False) -> dict:
+        """Fit every signature and model on the rows ``ids``; return the state.
+
+        ``resample=True`` (internal validation): a LASSO that keeps no feature
+        gives an intercept-only (constant) score, as glmnet's null model,
+        instead of an error.
+        """
         ids = pd.Index(ids)
         all_ids = self.table.index
         state: dict = {"signatures": {}, "models": {}, "absent": {}}
         sig_scores = {}
         for name, spec in self._signatures.items():
-            sig = self._fit_signature(name, spec, ids)
+            sig = self._fit_signature(name, spec, ids, resample=resample)
             state["signatures"][name] = sig
             sig_scores[name] = sig.score(self.blocks[spec["block"]])
         state["signature_scores"] = pd.DataFrame(sig_scores, index=all_ids)
@@ -907,7 +936,7 @@ class Study:
                     failed += 1
                     continue
                 try:
-                    st = self._fit_on(b)
+                    st = self._fit_on(b, resample=True)
                     a_boot = aucs(st, b, b)
                     a_orig = aucs(st, b, ids)
                 except (RadnbError, ValueError, np.linalg.LinAlgError):
@@ -934,7 +963,7 @@ class Study:
             res = {n: [] for n in names}
             for tr, te in cv.split(np.zeros(len(ids)), y.to_numpy().astype(int)):
                 try:
-                    st = self._fit_on(ids[tr])
+                    st = self._fit_on(ids[tr], resample=True)
                     a = aucs(st, ids[tr], ids[te])
                 except (RadnbError, ValueError, np.linalg.LinAlgError):
                     failed += 1

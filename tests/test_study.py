@@ -1,0 +1,247 @@
+"""Tests for radnb.study.Study on synthetic feature tables with planted signal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radnb.errors import CohortError, NotFittedError, RadnbError
+from radnb.evaluate import delong_test, threshold_metrics, youden_threshold
+from radnb.study import Study, select_clinical
+
+LASSO = {"n_lambdas": 20, "cv": 5}
+
+
+def make_data(rng, n=200, clinical_signal=True):
+    ids = [f"P{i:03d}" for i in range(n)]
+    split = np.array(["train"] * 120 + ["test"] * 50 + ["external"] * 30)
+    y = rng.binomial(1, 0.4, n)
+    rad = pd.DataFrame(rng.normal(size=(n, 25)), index=ids, columns=[f"rad{i}" for i in range(25)])
+    rad["rad0"] += 1.2 * y
+    rad["rad1"] -= 0.9 * y
+    rad["rad2"] = (
+        rad["rad0"] * 3 + 10 + rng.normal(scale=0.2, size=n)
+    )  # redundant copy, other scale
+    dl = pd.DataFrame(rng.normal(size=(n, 12)), index=ids, columns=[f"dl{i}" for i in range(12)])
+    dl["dl0"] += 1.0 * y
+    age = rng.normal(60, 10, n) + (8 * y if clinical_signal else 0)
+    table = pd.DataFrame(
+        {
+            "split": split,
+            "her2": y,
+            "age": age,
+            "sex": rng.choice(["F", "M"], n),
+            "noise": rng.normal(size=n),
+            "rfs_months": rng.exponential(30, n),
+        },
+        index=pd.Index(ids, name="patient_id"),
+    )
+    return table, rad, dl
+
+
+def build(table, rad, dl, clinical="auto"):
+    study = Study(
+        table,
+        outcome="her2",
+        train="train",
+        clinical=["age", "sex", "noise"],
+        cohorts={"train": "Training", "test": "Test", "external": "External"},
+    )
+    study.add_block("rad", rad).add_block("dl", dl)
+    study.signature("Rad score", "rad", steps=["variance", "corr", "lasso"], lasso=LASSO)
+    study.signature(
+        "DL score", "dl", steps=["univariate", "lasso"], univariate={"alpha": 0.2}, lasso=LASSO
+    )
+    study.model("Clinical", clinical=clinical)
+    study.model("Combined", ["Rad score", "DL score"], clinical=clinical)
+    return study
+
+
+@pytest.fixture
+def fitted(rng):
+    table, rad, dl = make_data(rng)
+    return build(table, rad, dl).fit(), table, rad
+
+
+def test_results_table(fitted):
+    study, table, _ = fitted
+    res = study.results()
+    assert list(res.model.unique()) == ["Rad score", "DL score", "Clinical", "Combined"]
+    assert list(res.cohort.unique()) == ["Training", "Test", "External"]
+    assert len(res) == 12
+    for col in (
+        "auc",
+        "auc_lower",
+        "auc_upper",
+        "sensitivity",
+        "specificity",
+        "accuracy",
+        "ppv",
+        "npv",
+        "brier",
+        "hl_p",
+    ):
+        assert res[col].dtype.kind == "f"
+    assert ((res.auc_lower <= res.auc) & (res.auc <= res.auc_upper)).all()
+    tr = res[(res.cohort == "Training")].set_index("model")
+    assert tr.loc["Rad score", "auc"] > 0.75 and tr.loc["Combined", "auc"] > 0.8
+    assert (tr.n == 120).all()
+    fmt = study.results(formatted=True)
+    assert fmt.loc[0, "AUC (95% CI)"].count("(") == 1
+
+
+def test_threshold_fixed_on_training_and_reused(fitted):
+    study, table, _ = fitted
+    tr = study.train_ids
+    te = study.cohort_ids("Test")
+    s = study.score("Combined")
+    y = table["her2"]
+    thr = youden_threshold(y[tr], s[tr], direction=study.directions_["Combined"])
+    assert study.thresholds_["Combined"] == thr
+    res = study.results().set_index(["model", "cohort"])
+    m = threshold_metrics(y[te], s[te], thr, direction=study.directions_["Combined"])
+    for k in ("sensitivity", "specificity", "accuracy", "ppv", "npv"):
+        assert res.loc[("Combined", "Test"), k] == pytest.approx(m[k]["estimate"])
+
+
+def test_signature_formula_reproduces_score(fitted):
+    study, _, rad = fitted
+    sig = study.signatures_["Rad score"]
+    # rad2 is a rescaled copy of rad0: the correlation filter keeps exactly one
+    assert len({"rad0", "rad2"} & set(sig.features)) == 1
+    manual = sig.intercept + rad[sig.coef.index].to_numpy() @ sig.coef.to_numpy()
+    np.testing.assert_allclose(study.score("Rad score").to_numpy(), manual, rtol=1e-10)
+    text = study.formula("Rad score")
+    assert text.startswith("Rad score = ")
+    assert all(f in text for f in sig.features)
+    std = study.formula("Rad score", scale="standardised")
+    assert "z(rad" in std
+    # standardised coefficients = original ones times the training SD
+    np.testing.assert_allclose(sig.coef_std.to_numpy(), (sig.coef * sig.scale).to_numpy())
+    rep = study.selection_report("Rad score")
+    assert {"variance", "corr", "lasso"} <= set(rep.step)
+
+
+def test_leakage_scrambled_test_labels_change_nothing_fitted(rng):
+    table, rad, dl = make_data(rng)
+    a = build(table, rad, dl).fit()
+    scrambled = table.copy()
+    other = scrambled.split != "train"
+    scrambled.loc[other, "her2"] = (
+        1
+        - scrambled.loc[other, "her2"].to_numpy()[np.random.default_rng(5).permutation(other.sum())]
+    )
+    assert (scrambled.her2 != table.her2).any()
+    b = build(scrambled, rad, dl).fit()
+    for name, sig in a.signatures_.items():
+        pd.testing.assert_series_equal(sig.coef, b.signatures_[name].coef)
+        assert sig.intercept == b.signatures_[name].intercept
+        pd.testing.assert_frame_equal(a.selection_report(name), b.selection_report(name))
+    for name in ("Clinical", "Combined"):
+        pd.testing.assert_frame_equal(a.coefficients(name), b.coefficients(name))
+        pd.testing.assert_frame_equal(a.clinical_selection(name), b.clinical_selection(name))
+    assert a.thresholds_ == b.thresholds_ and a.directions_ == b.directions_
+    pd.testing.assert_frame_equal(a.scores(), b.scores())
+    ra, rb = a.results(), b.results()
+    pd.testing.assert_frame_equal(ra[ra.cohort == "Training"], rb[rb.cohort == "Training"])
+    assert not np.allclose(ra[ra.cohort == "Test"].auc, rb[rb.cohort == "Test"].auc)
+
+
+def test_clinical_auto_selects_and_absent(rng):
+    table, rad, dl = make_data(rng)
+    study = build(table, rad, dl).fit()
+    assert study.clinical_selection("Clinical").set_index("variable").loc["age", "selected"]
+    assert list(study.coefficients("Clinical").index) == ["const", "age"]
+    # no clinical signal: the clinical model is absent, not faked
+    table, rad, dl = make_data(np.random.default_rng(7), clinical_signal=False)
+    table["age"] = np.random.default_rng(8).normal(60, 10, len(table))
+    study = build(table, rad, dl).fit()
+    assert "Clinical" in study.absent_
+    assert "Clinical" not in study.scores().columns
+    assert "Clinical" not in set(study.results().model)
+    assert any(n.startswith("Clinical: absent") for n in study.results().attrs["notes"])
+    assert any("other inputs only" in n for n in study.notes())
+    with pytest.raises(RadnbError, match="absent"):
+        study.score("Clinical")
+    ax = study.plot_roc("Test")
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Clinical: absent" in texts and any(t.startswith("Combined: AUC") for t in texts)
+
+
+def test_select_clinical_matches_statsmodels(rng):
+    import statsmodels.api as sm
+
+    table, _, _ = make_data(rng)
+    tr = table[table.split == "train"]
+    chosen, tab = select_clinical(tr, tr.her2, ["age", "sex", "noise"])
+    assert chosen == ["age"]
+    ref = sm.Logit(tr.her2, sm.add_constant(tr[["age"]])).fit(disp=0)
+    row = tab.set_index("variable").loc["age"]
+    assert row.p_uni == pytest.approx(ref.llr_pvalue)
+    assert row.or_uni == pytest.approx(np.exp(ref.params["age"]))
+    assert tab.set_index("variable").loc["sex", "n"] == len(tr)
+
+
+def test_delong_table(fitted):
+    study, table, _ = fitted
+    d = study.delong_table("Test")
+    assert list(d.index) == list(d.columns) == ["Rad score", "DL score", "Clinical", "Combined"]
+    assert np.isnan(np.diag(d.to_numpy())).all()
+    np.testing.assert_allclose(d.to_numpy(), d.to_numpy().T)
+    te = study.cohort_ids("Test")
+    ref = delong_test(
+        table.her2[te],
+        study.score("Rad score")[te],
+        study.score("Combined")[te],
+        direction=(study.directions_["Rad score"], study.directions_["Combined"]),
+    )
+    assert d.loc["Rad score", "Combined"] == pytest.approx(ref["p"])
+
+
+def test_internal_validation(fitted):
+    study, _, _ = fitted
+    boot = study.internal_validation(method="bootstrap", n_boot=3)
+    assert list(boot.model) == study.outputs
+    assert (boot.n_boot + boot.n_failed == 3).all()
+    np.testing.assert_allclose(boot.corrected_auc, boot.apparent_auc - boot.optimism)
+    # selection on the resample flatters the resample: optimism is positive on average
+    assert boot.optimism.mean() > 0
+    cv = study.internal_validation(method="cv", n_splits=3, n_repeats=1)
+    assert (cv.n_folds == 3).all() and cv.cv_auc.between(0, 1).all()
+
+
+def test_other_estimator_and_nomogram(rng):
+    table, rad, dl = make_data(rng)
+    study = build(table, rad, dl)
+    study.model("RF", ["Rad score", "DL score"], estimator="rf")
+    study.fit()
+    p = study.predict_proba("RF")
+    assert p.between(0, 1).all() and p.index.equals(study.table.index)
+    with pytest.raises(RadnbError, match="logistic"):
+        study.coefficients("RF")
+    fig = study.nomogram("Combined")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[0] == "Points" and labels[-2:] == ["Total Points", "Risk"]
+    assert {"Rad score", "DL score", "age"} <= set(labels)
+
+
+def test_input_checks(rng):
+    table, rad, dl = make_data(rng)
+    with pytest.raises(CohortError, match="outcome column"):
+        Study(table, outcome="her3")
+    with pytest.raises(CohortError, match="no patient has"):
+        Study(table, outcome="her2", train="training")
+    with pytest.raises(CohortError, match="positive="):
+        Study(table.assign(her2=np.where(table.her2 == 1, "pos", "neg")), outcome="her2")
+    s = Study(
+        table.assign(her2=np.where(table.her2 == 1, "pos", "neg")), outcome="her2", positive="pos"
+    )
+    assert s.y.sum() == table.her2.sum()
+    with pytest.raises(NotFittedError):
+        s.results()
+    with pytest.raises(RadnbError, match="unknown block"):
+        s.signature("x", "rad")
+    # default candidates leave out the split, outcome and ID-like text columns
+    s2 = Study(table.assign(path=[f"/img/{i}.nii" for i in range(len(table))]), outcome="her2")
+    assert "path" not in s2.clinical_candidates and "her2" not in s2.clinical_candidates
