@@ -2,7 +2,8 @@
 
 Submodules: :mod:`radnb.plots.style` (shared look, 300-dpi export),
 :mod:`radnb.plots.classification` (ROC, calibration, DCA, nomogram, LASSO,
-Rad-score, heatmaps) and :mod:`radnb.plots.survival` (Kaplan-Meier with
+Rad-score, heatmaps) and :mod:`radnb.plots.images` (slices with mask and habitat overlays),
+:mod:`radnb.plots.survival` (Kaplan-Meier with
 numbers at risk, forest plots).
 """
 
@@ -15,7 +16,7 @@ from radnb.plots.style import PALETTE, get_ax, savefig, style_ax
 
 __all__ = ["PALETTE", "get_ax", "savefig", "style_ax"]
 
-_SUBMODULES = ("classification", "survival")
+_SUBMODULES = ("classification", "survival", "images")
 
 
 def __getattr__(name: str) -> Any:
