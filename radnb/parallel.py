@@ -288,3 +288,5 @@ def _run_dask(func, tasks, client, n_workers, bar, priority):
         for fut in futures:
             if not fut.done():
                 fut.cancel()
+        if isinstance(client, str) and client != "local":
+            c.close()  # a client this call opened for a scheduler address
