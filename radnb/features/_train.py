@@ -299,7 +299,7 @@ def train_dl_score(
                 loss = loss_fn(logits.float(), yb)
                 loss.backward()
                 opt.step()
-                total += float(loss) * len(rows)
+                total += float(loss.detach()) * len(rows)
             net.eval()
             with torch.no_grad():
                 if mode == "head":

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-
-from radnb.errors import NotFittedError
 
 __all__ = ["FusionClassifier"]
 
@@ -31,6 +30,10 @@ def _split_input(
     X: Any,
 ) -> tuple[list[np.ndarray], list[str], list[list[str]] | None, pd.Index | None]:
     """Per-sequence 2D float arrays, sequence names, feature names and row index."""
+    import scipy.sparse
+
+    if scipy.sparse.issparse(X):
+        raise TypeError("Sparse data was passed for X, but dense data is required")
     if isinstance(X, Mapping):
         names = [str(k) for k in X]
         frames = [pd.DataFrame(v) for v in X.values()]
@@ -46,7 +49,9 @@ def _split_input(
         arrays = [X[c].to_numpy(dtype=float) for c in cols]
         return arrays, names, [[str(c) for c in cc] for cc in cols], X.index
     index = X.index if isinstance(X, pd.DataFrame) else None
-    arr = np.asarray(X, dtype=float)
+    from sklearn.utils.validation import check_array
+
+    arr = check_array(X, allow_nd=True, ensure_all_finite="allow-nan", dtype=float, input_name="X")
     if arr.ndim == 2:
         arr = arr[:, None, :]
     if arr.ndim != 3:
@@ -73,51 +78,49 @@ class _one_thread:
         torch.set_num_threads(self.prev)
 
 
-def _module(n_features: list[int], p: Mapping[str, Any]):
-    import torch
-    from torch import nn
+class _FusionNet(torch.nn.Module):
+    """Per-sequence projections + sequence embedding + CLS -> transformer -> logits."""
 
-    class FusionNet(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            d = p["d_model"]
-            self.proj = nn.ModuleList(nn.Linear(f, d) for f in n_features)
-            self.seq_embed = nn.Parameter(torch.randn(len(n_features), d) * 0.02)
-            self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02)
-            self.layers = nn.ModuleList(
-                nn.TransformerEncoderLayer(
-                    d,
-                    p["n_heads"],
-                    p["dim_feedforward"],
-                    p["dropout"],
-                    batch_first=True,
-                    norm_first=True,
-                )  # fmt: skip
-                for _ in range(p["n_layers"])
-            )
-            self.norm = nn.LayerNorm(d)
-            self.head = nn.Linear(d, 1)
+    def __init__(self, n_features: list[int], p: Mapping[str, Any], n_out: int = 1) -> None:
+        from torch import nn
 
-        def forward(self, xs: list, missing, *, return_attention: bool = False):
-            n = missing.shape[0]
-            tokens = torch.stack([proj(x) for proj, x in zip(self.proj, xs, strict=True)], 1)
-            h = torch.cat([self.cls.expand(n, -1, -1), tokens + self.seq_embed], 1)
-            pad = torch.cat(
-                [torch.zeros(n, 1, dtype=torch.bool, device=missing.device), missing], 1
-            )
-            attn = None
-            for i, layer in enumerate(self.layers):
-                if return_attention and i == len(self.layers) - 1:
-                    z = layer.norm1(h)
-                    _, w = layer.self_attn(
-                        z, z, z, key_padding_mask=pad, need_weights=True, average_attn_weights=True
-                    )
-                    attn = w[:, 0, 1:]  # the CLS query's weights on the sequence tokens
-                h = layer(h, src_key_padding_mask=pad)
-            logit = self.head(self.norm(h[:, 0])).squeeze(-1)
-            return (logit, attn) if return_attention else logit
+        super().__init__()
+        d = p["d_model"]
+        self.proj = nn.ModuleList(nn.Linear(f, d) for f in n_features)
+        self.seq_embed = nn.Parameter(torch.randn(len(n_features), d) * 0.02)
+        self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(
+                d,
+                p["n_heads"],
+                p["dim_feedforward"],
+                p["dropout"],
+                batch_first=True,
+                norm_first=True,
+            )  # fmt: skip
+            for _ in range(p["n_layers"])
+        )
+        self.norm = nn.LayerNorm(d)
+        self.head = nn.Linear(d, n_out)
 
-    return FusionNet()
+    def forward(self, xs: list, missing, *, return_attention: bool = False):
+        n = missing.shape[0]
+        tokens = torch.stack([proj(x) for proj, x in zip(self.proj, xs, strict=True)], 1)
+        h = torch.cat([self.cls.expand(n, -1, -1), tokens + self.seq_embed], 1)
+        pad = torch.cat([torch.zeros(n, 1, dtype=torch.bool, device=missing.device), missing], 1)
+        attn = None
+        for i, layer in enumerate(self.layers):
+            if return_attention and i == len(self.layers) - 1:
+                z = layer.norm1(h)
+                _, w = layer.self_attn(
+                    z, z, z, key_padding_mask=pad, need_weights=True, average_attn_weights=True
+                )
+                attn = w[:, 0, 1:]  # the CLS query's weights on the sequence tokens
+            h = layer(h, src_key_padding_mask=pad)
+        logit = self.head(self.norm(h[:, 0]))
+        if logit.shape[1] == 1:
+            logit = logit.squeeze(-1)
+        return (logit, attn) if return_attention else logit
 
 
 class FusionClassifier(ClassifierMixin, BaseEstimator):
@@ -140,7 +143,8 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         ``val_fraction=0`` trains for ``max_epochs`` without early stopping.
     sequence_dropout : during training, each present sequence is masked with
         this probability, so the model learns to cope with missing ones.
-    class_weight : ``None`` or ``"balanced"`` (positives weighted n_neg / n_pos).
+    class_weight : ``None``, ``"balanced"`` (class k weighted n / (K n_k)) or a
+        dict class -> weight, applied to each patient's loss.
     device : torch device (``"cpu"`` is fastest for these small models).
     random_state : seed of initialisation, batching and the inner split.
 
@@ -152,7 +156,8 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
     ``<sequence>__<feature>`` columns such as
     :func:`radnb.features.deep.extract_deep_features` returns. A sequence whose
     features are all NaN is masked (``src_key_padding_mask``); a NaN inside a
-    present sequence is set to the training mean. Binary outcomes only.
+    present sequence is set to the training mean. Binary outcomes use one
+    logit (sigmoid); more classes a softmax.
 
     Examples
     --------
@@ -223,9 +228,12 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
                 feats = [feats[i] for i in order]
                 names = list(self.sequences_)
             if names != self.sequences_ or [a.shape[1] for a in arrays] != self.n_features_:
+                n_in = sum(a.shape[1] for a in arrays)
                 raise ValueError(
-                    f"X has sequences {names} with {[a.shape[1] for a in arrays]} features; "
-                    f"the model was fitted on {self.sequences_} with {self.n_features_}"
+                    f"X has {n_in} features, but FusionClassifier is expecting "
+                    f"{self.n_features_in_} features as input (X: sequences {names} with "
+                    f"{[a.shape[1] for a in arrays]} features; fitted on {self.sequences_} "
+                    f"with {self.n_features_})"
                 )
             if (
                 feats is not None
@@ -249,7 +257,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
             if np.isinf(a).any():
                 raise ValueError("X contains infinite values")
             z = (a - mu) / sd
-            out.append(np.nan_to_num(z, nan=0.0).astype(np.float32))
+            out.append(np.nan_to_num(z, nan=0.0).astype(np.float64))
         return out, missing, index
 
     # ------------------------------------------------------------------ fit
@@ -261,23 +269,24 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X: Any, y: Any) -> FusionClassifier:
         import torch
         from sklearn.model_selection import train_test_split
-        from sklearn.utils.multiclass import check_classification_targets, type_of_target
+        from sklearn.utils.multiclass import check_classification_targets
 
+        if y is None:
+            raise ValueError("FusionClassifier requires y to be passed, but the target y is None")
         index = _split_input(X)[3]
         if isinstance(y, pd.Series) and index is not None and set(index) <= set(y.index):
             y = y.reindex(index)  # align an outcome Series on the patients of X
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
+        from sklearn.utils.validation import column_or_1d
+
+        y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
-        if len(self.classes_) > 2 or type_of_target(y) not in ("binary", "multiclass"):
-            raise ValueError(f"FusionClassifier is binary; y has {len(self.classes_)} classes")
         xs, missing, _ = self._prepare(X, fitting=True)
         if len(y_enc) != len(missing):
             raise ValueError(f"X has {len(missing)} rows but y has {len(y_enc)}")
         if len(self.classes_) < 2:
             raise ValueError("y has only one class; FusionClassifier needs two")
+        k = len(self.classes_)
         if self.d_model % self.n_heads:
             raise ValueError(f"n_heads={self.n_heads} must divide d_model={self.d_model}")
         seed = (
@@ -288,7 +297,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         n = len(y_enc)
         rows = np.arange(n)
         val = np.array([], int)
-        counts = np.bincount(y_enc, minlength=2)
+        counts = np.bincount(y_enc, minlength=k)
         if self.val_fraction and n * self.val_fraction >= 4 and counts.min() >= 4:
             rows, val = train_test_split(
                 rows, test_size=self.val_fraction, stratify=y_enc, random_state=seed
@@ -297,14 +306,22 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         params = self.get_params()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = _module(self.n_features_, params).to(dev)
+            net = _FusionNet(self.n_features_, params, 1 if k == 2 else k).to(dev, torch.float64)
         gen = torch.Generator().manual_seed(seed)
         X_t = [torch.from_numpy(a).to(dev) for a in xs]
         M_t = torch.from_numpy(missing).to(dev)
-        y_t = torch.from_numpy(y_enc.astype(np.float32)).to(dev)
-        n_pos = float(y_enc[rows].sum())
-        pw = (len(rows) - n_pos) / max(n_pos, 1.0) if self.class_weight == "balanced" else 1.0
-        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pw, device=dev))
+        y_t = torch.from_numpy(y_enc).to(dev)
+        cw = torch.as_tensor(self._class_weights(y_enc[rows]), dtype=torch.float32, device=dev)
+
+        def loss_fn(logits, target):
+            if k == 2:
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, target.float(), reduction="none"
+                )
+            else:
+                loss = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+            return (loss * cw[target]).mean()
+
         opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         best, best_state, wait, history = np.inf, None, 0, []
         with torch.random.fork_rng(devices=[]):
@@ -348,16 +365,25 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = pd.DataFrame(history)
         return self
 
+    def _class_weights(self, y_enc: np.ndarray) -> np.ndarray:
+        k = len(self.classes_)
+        cw = self.class_weight
+        if cw is None:
+            return np.ones(k)
+        if cw == "balanced":
+            counts = np.bincount(y_enc, minlength=k).astype(float)
+            return len(y_enc) / (k * np.maximum(counts, 1.0))
+        if isinstance(cw, Mapping):
+            return np.array([float(cw.get(c, 1.0)) for c in self.classes_])
+        raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
+
     # ------------------------------------------------------------------ predict
     def _check_fitted(self) -> None:
-        if not hasattr(self, "module_"):
-            raise NotFittedError(
-                "This FusionClassifier instance is not fitted yet. Call 'fit' first."
-            )
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "module_")
 
     def _forward(self, X: Any, *, attention: bool = False):
-        import torch
-
         self._check_fitted()
         xs, missing, index = self._prepare(X)
         dev = next(self.module_.parameters()).device
@@ -370,18 +396,25 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         return out, missing, index
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The logit of the positive class."""
+        """The logit of the positive class (binary) or the class logits."""
         logit, _, _ = self._forward(X)
         return logit.cpu().numpy().astype(float)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (patients, 2), columns in ``classes_`` order."""
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
-        return np.column_stack([1 - p, p])
+        """Class probabilities, shape (patients, n_classes), in ``classes_`` order."""
+        z = self.decision_function(X)
+        if z.ndim == 1:
+            p = 1.0 / (1.0 + np.exp(-z))
+            return np.column_stack([1 - p, p])
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The class with probability >= 0.5."""
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+        """The most probable class (binary: probability >= 0.5)."""
+        p = self.predict_proba(X)
+        if p.shape[1] == 2:
+            return self.classes_[(p[:, 1] >= 0.5).astype(int)]
+        return self.classes_[p.argmax(axis=1)]
 
     def attention(self, X: Any) -> pd.DataFrame:
         """Per-patient attention weights of the CLS token on each sequence.
@@ -436,7 +469,8 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
         est.mean_ = [np.asarray(m) for m in meta["mean"]]
         est.scale_ = [np.asarray(s) for s in meta["scale"]]
         est.best_epoch_ = meta["best_epoch"]
-        net = _module(est.n_features_, params)
+        k = len(est.classes_)
+        net = _FusionNet(est.n_features_, params, 1 if k == 2 else k).double()
         net.load_state_dict(obj["state_dict"])
         est.module_ = net.eval()
         return est
