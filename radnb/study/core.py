@@ -1,0 +1,623 @@
+"""The Study class: blocks -> signatures -> models, fitted on training rows only."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radnb.errors import CohortError, NotFittedError, RadnbError
+from radnb.study.clinical import ClinicalEncoder, _logit_fit, select_clinical
+from radnb.study.plotting import PlotMixin
+from radnb.study.signature import Signature, _expit, _logit
+from radnb.study.validation import InternalValidationMixin
+
+__all__ = ["Study"]
+
+_ESTIMATORS = ("logistic", "svm", "rf", "gb")
+
+
+class Study(InternalValidationMixin, PlotMixin):
+    """A radiomics / deep-learning classification study with a train / test design.
+
+    Parameters
+    ----------
+    data : Cohort or DataFrame
+        A :class:`~radnb.cohort.Cohort` (its ``clinical`` table is used) or a
+        table indexed by ``patient_id`` (or with a ``patient_id`` column)
+        holding the outcome and split columns and clinical variables.
+    outcome : str
+        Binary outcome column (0/1 or bool, or two values with ``positive``).
+    train : value of the split column that marks the training cohort.
+    split : str
+        Split column (a Cohort's own split column takes precedence).
+    cohorts : sequence or mapping, optional
+        Order of the split values in tables and plots (training first by
+        default, then in order of appearance), or a mapping split value ->
+        display name.
+    positive : value of ``outcome`` that counts as the event, optional.
+    clinical : sequence of str, optional
+        Candidate clinical variables for ``model(..., clinical="auto")``.
+        Default: every column except the outcome, the split, a Cohort's
+        declared outcomes and survival columns, and text columns with more
+        than 10 distinct values (IDs, file paths). With a plain table, leave
+        out other endpoints (e.g. survival times) by listing candidates.
+    random_state : int
+        Seed for every random step (CV folds, resampling, estimators).
+    """
+
+    def __init__(
+        self,
+        data,
+        outcome: str,
+        train: Any = "train",
+        *,
+        split: str = "split",
+        cohorts: Sequence | Mapping | None = None,
+        positive: Any = None,
+        clinical: Sequence[str] | None = None,
+        random_state: int = 0,
+    ):
+        if hasattr(data, "clinical") and not isinstance(data, pd.DataFrame):
+            table = data.clinical.copy()
+            split = getattr(data, "split_column", None) or split
+        elif isinstance(data, pd.DataFrame):
+            table = data.copy()
+            if "patient_id" in table.columns:
+                table = table.set_index("patient_id")
+        else:
+            raise CohortError("Study needs a Cohort or a DataFrame indexed by patient_id.")
+        table.index = table.index.astype(str)
+        table.index.name = "patient_id"
+        if table.index.duplicated().any():
+            dup = table.index[table.index.duplicated()].unique()[:5].tolist()
+            raise CohortError(f"duplicated patient IDs in the study table, e.g. {dup}")
+        for col, what in ((outcome, "outcome"), (split, "split")):
+            if col not in table.columns:
+                raise CohortError(
+                    f"{what} column {col!r} not in the table; columns: {list(table.columns)[:20]}"
+                )
+        if not (table[split] == train).any():
+            raise CohortError(
+                f"no patient has {split} == {train!r}; split values: "
+                f"{table[split].dropna().unique().tolist()}"
+            )
+        self.table = table
+        self.outcome = outcome
+        self.split = split
+        self.train = train
+        self.positive = positive
+        self.y = self._binary(table[outcome])
+        values = [train] + [v for v in pd.unique(table[split].dropna()) if v != train]
+        if cohorts is None:
+            self.cohorts = {v: str(v) for v in values}
+        elif isinstance(cohorts, Mapping):
+            self.cohorts = dict(cohorts)
+        else:
+            self.cohorts = {v: str(v) for v in cohorts}
+        unknown = set(self.cohorts) - set(values)
+        if unknown:
+            raise CohortError(f"cohorts {sorted(map(str, unknown))} are not split values {values}")
+        excluded = {outcome, split, *getattr(data, "outcomes", ())}
+        excluded |= {c for pair in getattr(data, "survival", ()) for c in pair}
+
+        def id_like(col: pd.Series) -> bool:  # file paths, IDs, free text
+            text = not pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+            return text and col.nunique() > 10
+
+        self.clinical_candidates = (
+            list(clinical)
+            if clinical is not None
+            else [c for c in table.columns if c not in excluded and not id_like(table[c])]
+        )
+        self.random_state = random_state
+        self.blocks: dict[str, pd.DataFrame] = {}
+        self._signatures: dict[str, dict] = {}
+        self._models: dict[str, dict] = {}
+
+    def _binary(self, s: pd.Series) -> pd.Series:
+        vals = s.dropna().unique()
+        numeric = pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s)
+        if self.positive is not None:
+            out = (s == self.positive).astype(float)
+        elif numeric and set(pd.Series(vals).astype(float)) <= {0.0, 1.0}:
+            out = s.astype(float)
+        else:
+            raise CohortError(
+                f"outcome {s.name!r} has values {sorted(map(str, vals))[:5]}; "
+                "pass positive=<the event value>"
+            )
+        out[s.isna()] = np.nan
+        return out.rename(self.outcome)
+
+    # ---------------------------------------------------------------- building
+
+    def add_block(self, name: str, df: pd.DataFrame) -> Study:
+        """Add a feature block (DataFrame indexed by patient_id). Chainable."""
+        if "patient_id" in df.columns:
+            df = df.set_index("patient_id")
+        df = df.copy()
+        df.index = df.index.astype(str)
+        num = df.select_dtypes(include=[np.number, "bool"]).astype(float)
+        if num.shape[1] == 0:
+            raise RadnbError(f"block {name!r} has no numeric feature columns")
+        extra = df.index.difference(self.table.index)
+        if len(extra) == len(df):
+            raise CohortError(f"block {name!r} shares no patient_id with the study table")
+        missing = self.table.index.difference(df.index)
+        if len(missing):
+            warnings.warn(
+                f"block {name!r} lacks {len(missing)} patient(s) "
+                f"(e.g. {missing[:3].tolist()}); their scores will be missing",
+                stacklevel=2,
+            )
+        self.blocks[name] = num.reindex(self.table.index)
+        return self
+
+    def signature(
+        self,
+        name: str,
+        block: str,
+        steps: Sequence = ("corr", "lasso"),
+        *,
+        final: str = "auto",
+        **kws,
+    ) -> Study:
+        """Define a linear score (e.g. Rad score) from a block. Chainable.
+
+        ``steps`` and ``**kws`` go to :func:`radnb.select.make_selector`
+        (e.g. ``icc={"icc_values": icc}``). With a LASSO last step its
+        coefficients make the score (``final="auto"``); otherwise an
+        unpenalised logistic regression is fitted on the selected features.
+        """
+        if block not in self.blocks:
+            raise RadnbError(f"unknown block {block!r}; add it with add_block first")
+        self._check_name(name)
+        self._signatures[name] = {"block": block, "steps": list(steps), "final": final, "kws": kws}
+        return self
+
+    def model(
+        self,
+        name: str,
+        inputs: Sequence[str] | str | None = None,
+        *,
+        clinical: str | Sequence[str] | None = None,
+        estimator: Any = "logistic",
+        p_univariable: float = 0.05,
+        p_multivariable: float = 0.05,
+        candidates: Sequence[str] | None = None,
+    ) -> Study:
+        """Define a model on scores, blocks and/or clinical variables. Chainable.
+
+        Parameters
+        ----------
+        inputs : names of signatures (their scores) or blocks (all features).
+        clinical : None, "auto" or list of columns
+            ``"auto"``: :func:`select_clinical` on training (univariable then
+            multivariable p-values). If nothing qualifies and there are no
+            other inputs the model is recorded as absent, not faked.
+        estimator : "logistic", "svm", "rf", "gb" or a scikit-learn classifier
+            ``"logistic"`` is an unpenalised statsmodels Logit (coefficients,
+            odds ratios, nomogram); the others are scaled and fitted with
+            ``random_state``.
+        """
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        for i in inputs:
+            if i not in self._signatures and i not in self.blocks:
+                raise RadnbError(f"model {name!r}: unknown input {i!r} (not a signature or block)")
+        if isinstance(clinical, str) and clinical != "auto":
+            clinical = [clinical]
+        if not inputs and clinical is None:
+            raise RadnbError(f"model {name!r} has no inputs and no clinical variables")
+        if isinstance(estimator, str) and estimator not in _ESTIMATORS:
+            raise RadnbError(f"estimator must be one of {_ESTIMATORS} or a classifier")
+        self._check_name(name)
+        self._models[name] = {
+            "inputs": inputs,
+            "clinical": clinical,
+            "estimator": estimator,
+            "p_uni": p_univariable,
+            "p_multi": p_multivariable,
+            "candidates": candidates,
+        }
+        return self
+
+    def _check_name(self, name: str) -> None:
+        if name in self._signatures or name in self._models:
+            raise RadnbError(f"a signature or model named {name!r} already exists")
+
+    # ---------------------------------------------------------------- fitting
+
+    @property
+    def train_ids(self) -> pd.Index:
+        """Training patients with a known outcome."""
+        m = (self.table[self.split] == self.train) & self.y.notna()
+        return self.table.index[m]
+
+    def cohort_ids(self, cohort: Any) -> pd.Index:
+        """Patients of one split value (or display name) with a known outcome."""
+        value = self._cohort_value(cohort)
+        return self.table.index[(self.table[self.split] == value) & self.y.notna()]
+
+    def _cohort_value(self, cohort):
+        if cohort in self.cohorts:
+            return cohort
+        for k, v in self.cohorts.items():
+            if v == cohort:
+                return k
+        raise RadnbError(f"unknown cohort {cohort!r}; cohorts: {list(self.cohorts.values())}")
+
+    def _fit_signature(
+        self, name: str, spec: dict, ids: Sequence[str], *, resample: bool = False
+    ) -> Signature:
+        from radnb.select import LassoSelector, make_selector
+
+        X = self.blocks[spec["block"]].loc[ids]
+        y = self.y.loc[ids]
+        ok = X.notna().any(axis=1).to_numpy()
+        X, y = X.loc[ok], y.loc[ok]
+        pipe = make_selector(spec["steps"], random_state=self.random_state, **spec["kws"])
+        pipe.fit(X, y.to_numpy())
+        last = pipe.steps[-1][1]
+        final = spec["final"]
+        if final == "auto":
+            final = "lasso" if isinstance(last, LassoSelector) else "logistic"
+        if final == "lasso":
+            if not isinstance(last, LassoSelector):
+                raise RadnbError(f"{name}: final='lasso' needs 'lasso' as the last step")
+            kept = last.coef_[last.support_]
+            if kept.empty and not resample:
+                raise RadnbError(
+                    f"{name}: LASSO kept no feature at lambda.{last.rule} on the training "
+                    "cohort; try lasso={'rule': 'min'} or fewer filtering steps"
+                )
+            return Signature(
+                name,
+                spec["block"],
+                pipe,
+                kept,
+                last.intercept_,
+                coef_std=last.coef_std_[last.support_],
+                intercept_std=last.intercept_std_,
+                mean=pd.Series(last.mean_, index=last.coef_.index)[kept.index],
+                scale=pd.Series(last.scale_, index=last.coef_.index)[kept.index],
+            )
+        if final != "logistic":
+            raise RadnbError(f"final must be 'auto', 'lasso' or 'logistic', got {final!r}")
+        Z = pipe.transform(X)
+        if Z.shape[1] == 0:
+            raise RadnbError(f"{name}: the selection steps kept no feature on the training cohort")
+        notes = []
+        if Z.shape[1] > max(1, int(min(y.sum(), len(y) - y.sum()) / 10)):
+            notes.append(
+                f"{Z.shape[1]} features for {int(min(y.sum(), len(y) - y.sum()))} "
+                "events of the rarer class (fewer than 10 per feature)"
+            )
+        res = _logit_fit(y, Z)
+        coef = res.params.drop("const")
+        return Signature(name, spec["block"], pipe, coef, float(res.params["const"]), notes=notes)
+
+    def _model_frame(self, spec, state, ids) -> pd.DataFrame:
+        parts = []
+        for i in spec["inputs"]:
+            if i in state["signatures"]:
+                parts.append(state["signature_scores"].loc[ids, [i]])
+            else:
+                parts.append(self.blocks[i].loc[ids])
+        return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=ids)
+
+    def _fit_model(self, name, spec, state, ids) -> dict:
+        y = self.y.loc[ids]
+        clin = spec["clinical"]
+        info: dict = {"name": name, "absent": None, "notes": [], "clinical_table": None}
+        if clin == "auto":
+            cands = spec["candidates"] or self.clinical_candidates
+            chosen, tab = select_clinical(
+                self.table.loc[ids],
+                y,
+                cands,
+                p_univariable=spec["p_uni"],
+                p_multivariable=spec["p_multi"],
+            )
+            info["clinical_table"] = tab
+            if not chosen:
+                why = (
+                    "no clinical variable was an independent predictor (univariable p < "
+                    f"{spec['p_uni']:g}, then multivariable p < {spec['p_multi']:g}) "
+                    "on the training cohort"
+                )
+                if not spec["inputs"]:
+                    info["absent"] = why
+                    return info
+                info["notes"].append(why + "; the model uses its other inputs only")
+            clin = chosen
+        clin = list(clin or [])
+        missing = [c for c in clin if c not in self.table.columns]
+        if missing:
+            raise RadnbError(f"model {name!r}: clinical columns {missing} not in the table")
+        enc = ClinicalEncoder().fit(self.table.loc[ids, clin]) if clin else None
+        info.update(clinical=clin, encoder=enc)
+        X = self._design(info, spec, state, ids)
+        ok = X.notna().all(axis=1).to_numpy()
+        X, y = X.loc[ok], y.loc[ok]
+        const = X.columns[X.nunique() <= 1]
+        if len(const):  # e.g. an empty signature (intercept only) in a resample
+            X = X.drop(columns=const)
+            info["notes"].append(f"constant on training, left out: {list(const)}")
+        info["columns"] = list(X.columns)
+        est = spec["estimator"]
+        if est == "logistic":
+            res = _logit_fit(y, X)
+            info["result"] = res
+            info["coef"] = res.params
+            if not res.mle_retvals.get("converged", True):
+                info["notes"].append("logistic fit did not converge (separation?)")
+        else:
+            info["estimator"] = self._sk_estimator(est).fit(X.to_numpy(), y.to_numpy().astype(int))
+        info["train_design"] = X
+        return info
+
+    def _sk_estimator(self, est):
+        from sklearn.base import clone
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        rs = self.random_state
+        if est == "svm":
+            from sklearn.svm import SVC
+
+            est = SVC(probability=True, random_state=rs)
+        elif est == "rf":
+            from sklearn.ensemble import RandomForestClassifier
+
+            est = RandomForestClassifier(n_estimators=300, random_state=rs)
+        elif est == "gb":
+            from sklearn.ensemble import GradientBoostingClassifier
+
+            est = GradientBoostingClassifier(random_state=rs)
+        else:
+            est = clone(est)
+        return make_pipeline(StandardScaler(), est)
+
+    def _design(self, info, spec, state, ids) -> pd.DataFrame:
+        u = pd.Index(ids).unique()  # bootstrap ids repeat: build on unique, then expand
+        X = self._model_frame(spec, state, u)
+        if info.get("encoder") is not None:
+            X = X.join(info["encoder"].transform(self.table.loc[u, info["clinical"]]))
+        return X.loc[ids]
+
+    def _predict_model(self, info, spec, state, ids) -> pd.Series:
+        X = self._design(info, spec, state, ids)
+        ok = X.notna().all(axis=1).to_numpy()
+        p = np.full(len(X), np.nan)
+        if ok.any():
+            if "result" in info:
+                coef = info["coef"]
+                Xk = X.loc[ok, coef.index.drop("const")].to_numpy()
+                p[ok] = _expit(coef["const"] + Xk @ coef.drop("const").to_numpy())
+            else:
+                Xk = X.loc[ok, info["columns"]].to_numpy()
+                p[ok] = info["estimator"].predict_proba(Xk)[:, 1]
+        return p
+
+    def _fit_on(self, ids: Sequence[str], *, resample: bool = False) -> dict:
+        """Fit every signature and model on the rows ``ids``; return the state.
+
+        ``resample=True`` (internal validation): a LASSO that keeps no feature
+        gives an intercept-only (constant) score, as glmnet's null model,
+        instead of an error.
+        """
+        ids = pd.Index(ids)
+        all_ids = self.table.index
+        state: dict = {"signatures": {}, "models": {}, "absent": {}}
+        sig_scores = {}
+        for name, spec in self._signatures.items():
+            sig = self._fit_signature(name, spec, ids, resample=resample)
+            state["signatures"][name] = sig
+            sig_scores[name] = sig.score(self.blocks[spec["block"]])
+        state["signature_scores"] = pd.DataFrame(sig_scores, index=all_ids)
+        # bootstrap ids repeat: the score table is indexed by unique ids, select with .loc
+        for name, spec in self._models.items():
+            info = self._fit_model(name, spec, state, ids)
+            if info["absent"]:
+                state["absent"][name] = info["absent"]
+            state["models"][name] = info
+        return state
+
+    def _predict(self, state, ids) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Scores (signature linear scores, model log-odds) and probabilities of ``ids``."""
+        scores, probs = {}, {}
+        for name in state["signatures"]:
+            s = state["signature_scores"].loc[ids, name].to_numpy()
+            scores[name], probs[name] = s, _expit(s)
+        for name, info in state["models"].items():
+            if info["absent"]:
+                continue
+            p = self._predict_model(info, self._models[name], state, ids)
+            probs[name], scores[name] = p, np.where(np.isnan(p), np.nan, _logit(p))
+        idx = pd.Index(ids)
+        return pd.DataFrame(scores, index=idx), pd.DataFrame(probs, index=idx)
+
+    def fit(self) -> Study:
+        """Fit everything on the training rows; fix score directions and cut-offs there."""
+        from radnb.evaluate import score_direction, youden_threshold
+
+        if not self._signatures and not self._models:
+            raise RadnbError("nothing to fit: define a signature or a model first")
+        ids = self.train_ids
+        state = self._fit_on(ids)
+        scores, probs = self._predict(state, self.table.index)
+        self.state_ = state
+        self.signatures_ = state["signatures"]
+        self.absent_ = dict(state["absent"])
+        self.scores_, self.probabilities_ = scores, probs
+        self.directions_, self.thresholds_ = {}, {}
+        y = self.y.loc[ids]
+        for name in scores:
+            s = scores.loc[ids, name]
+            ok = s.notna()
+            self.directions_[name] = score_direction(y[ok], s[ok])
+            self.thresholds_[name] = youden_threshold(
+                y[ok], s[ok], direction=self.directions_[name]
+            )
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "state_"):
+            raise NotFittedError("call study.fit() first")
+
+    # ---------------------------------------------------------------- outputs
+
+    @property
+    def outputs(self) -> list[str]:
+        """Names of the fitted signatures and present models, in definition order."""
+        self._check_fitted()
+        return list(self.scores_.columns)
+
+    def scores(self) -> pd.DataFrame:
+        """Every patient's signature scores and model log-odds (columns by name)."""
+        self._check_fitted()
+        return self.scores_.copy()
+
+    def score(self, name: str) -> pd.Series:
+        """One score (signature: linear score; model: log-odds) for every patient."""
+        self._check_fitted()
+        self._known(name)
+        return self.scores_[name].copy()
+
+    def predict_proba(self, name: str | None = None):
+        """Predicted risk (models; ``expit`` of the linear score for signatures)."""
+        self._check_fitted()
+        if name is None:
+            return self.probabilities_.copy()
+        self._known(name)
+        return self.probabilities_[name].copy()
+
+    def _known(self, name):
+        if name in getattr(self, "absent_", {}):
+            raise RadnbError(f"model {name!r} is absent: {self.absent_[name]}")
+        if name not in self.scores_:
+            raise RadnbError(f"unknown score {name!r}; known: {list(self.scores_.columns)}")
+
+    def formula(self, name: str, **kws) -> str:
+        """Printable formula of a signature (see :meth:`Signature.formula`)."""
+        self._check_fitted()
+        if name not in self.signatures_:
+            raise RadnbError(f"{name!r} is not a signature")
+        return self.signatures_[name].formula(**kws)
+
+    def selection_report(self, name: str) -> pd.DataFrame:
+        """What each selection step of a signature kept and why (training fit)."""
+        from radnb.select import selection_report
+
+        self._check_fitted()
+        return selection_report(self.signatures_[name].pipeline)
+
+    def clinical_selection(self, name: str) -> pd.DataFrame | None:
+        """Univariable / multivariable table of a ``clinical="auto"`` model."""
+        self._check_fitted()
+        return self.state_["models"][name]["clinical_table"]
+
+    def coefficients(self, name: str) -> pd.DataFrame:
+        """Coefficients, odds ratios (95% CI) and p of a logistic model (training fit)."""
+        self._check_fitted()
+        self._known(name)
+        info = self.state_["models"].get(name)
+        if info is None or "result" not in info:
+            raise RadnbError(f"{name!r} is not a logistic model")
+        res = info["result"]
+        ci = res.conf_int()
+        return pd.DataFrame(
+            {
+                "coef": res.params,
+                "se": res.bse,
+                "or": np.exp(res.params),
+                "or_lower": np.exp(ci[0]),
+                "or_upper": np.exp(ci[1]),
+                "p": res.pvalues,
+            }
+        )
+
+    def notes(self) -> list[str]:
+        """Absent models and other notes from the last fit."""
+        self._check_fitted()
+        out = [f"{m}: absent - {why}" for m, why in self.absent_.items()]
+        for name, info in self.state_["models"].items():
+            out += [f"{name}: {n}" for n in info["notes"]]
+        for name, sig in self.signatures_.items():
+            out += [f"{name}: {n}" for n in sig.notes]
+        return out
+
+    def results(
+        self,
+        *,
+        cohorts: Sequence | None = None,
+        models: Sequence[str] | None = None,
+        formatted: bool = False,
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Model x cohort table: AUC (DeLong CI), threshold metrics at the training
+        Youden cut-off, Brier score and Hosmer-Lemeshow p.
+
+        Absent models are skipped; their reasons are in ``table.attrs["notes"]``
+        (and :meth:`notes`). ``formatted=True`` gives display strings.
+        """
+        from radnb.evaluate.results import evaluation_table, format_results
+
+        self._check_fitted()
+        names = list(models) if models is not None else self.outputs
+        names = [n for n in names if n not in self.absent_]
+        parts = []
+        for c in cohorts if cohorts is not None else self.cohorts:
+            ids = self.cohort_ids(c)
+            if not len(ids):
+                continue
+            t = evaluation_table(
+                self.y.loc[ids],
+                {n: self.scores_.loc[ids, n] for n in names},
+                probabilities={n: self.probabilities_.loc[ids, n] for n in names},
+                directions=self.directions_,
+                thresholds=self.thresholds_,
+                level=level,
+            )
+            t.insert(1, "cohort", self.cohorts[self._cohort_value(c)])
+            parts.append(t)
+        out = pd.concat(parts, ignore_index=True)
+        order = {n: i for i, n in enumerate(names)}
+        out = out.sort_values("model", key=lambda s: s.map(order), kind="stable")
+        out = out.reset_index(drop=True)
+        if formatted:
+            out = format_results(out)
+        out.attrs["notes"] = self.notes()
+        return out
+
+    def delong_table(
+        self, cohort: Any = None, *, models: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Pairwise paired DeLong p-values between present models in one cohort."""
+        from radnb.evaluate.results import delong_matrix
+
+        self._check_fitted()
+        c = self.train if cohort is None else self._cohort_value(cohort)
+        names = [n for n in (models or self.outputs) if n not in self.absent_]
+        ids = self.cohort_ids(c)
+        out = delong_matrix(
+            self.y.loc[ids],
+            {n: self.scores_.loc[ids, n] for n in names},
+            directions=self.directions_,
+        )
+        out.attrs["notes"] = self.notes()
+        return out
+
+    def __repr__(self) -> str:
+        counts = self.table[self.split].value_counts()
+        parts = [f"{self.cohorts[c]}={int(counts.get(c, 0))}" for c in self.cohorts]
+        fitted = "fitted" if hasattr(self, "state_") else "not fitted"
+        return (
+            f"Study(outcome={self.outcome!r}, cohorts: {', '.join(parts)}; "
+            f"blocks={list(self.blocks)}, signatures={list(self._signatures)}, "
+            f"models={list(self._models)}; {fitted})"
+        )
