@@ -24,8 +24,8 @@ __all__ = [
 ]
 
 _WHERE = {
-    "simulate": "radnb.datasets.simulate",
-    "simulate_cohort": "radnb.datasets.simulate",
+    "simulate": "radnb.datasets.simulation",
+    "simulate_cohort": "radnb.datasets.simulation",
     "data_dir": "radnb.datasets.real",
     "load_sts_pet_mr": "radnb.datasets.real",
     "load_pyradiomics_cases": "radnb.datasets.real",

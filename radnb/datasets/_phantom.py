@@ -191,9 +191,9 @@ def synth_patient(
         mask2[:] = mask
 
     # ---- deep pattern: bright spots whose density follows the deep latent
-    dens = float(np.clip(0.008 * np.exp(0.7 * deep), 0.001, 0.05))
+    dens = float(np.clip(0.004 * np.exp(0.8 * deep), 0.0005, 0.03))
     spots = (rng.random(shape, dtype=np.float32) < dens).astype(np.float32)
-    sig = (0.5, 1.0, 1.0)
+    sig = (0.6, 1.3, 1.3)
     spots = ndimage.gaussian_filter(spots, sig) * tumour
     spots *= float((2 * np.pi) ** 1.5 * np.prod(sig))  # an isolated spot peaks at ~1
 
@@ -212,7 +212,7 @@ def synth_patient(
             sel = sub == lab
             img[sel] = mu + sd * texmult * (0.7 * medium[sel] + 0.7 * fine[sel])
         lo, hi = spec.regions["necrotic"][0], spec.regions["enhancing"][0]
-        amp = 0.8 * max(abs(hi - lo), abs(hi - bg_mean))
+        amp = 1.2 * max(abs(hi - lo), abs(hi - bg_mean))
         amp *= deep_strength * (1.0 if spec.name == deep_sequence else leak)
         img = img + amp * spots
         img = ndimage.gaussian_filter(img, (0.3, 0.6, 0.6))  # partial volume
