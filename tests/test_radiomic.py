@@ -295,3 +295,53 @@ def test_preprocess_option_and_mask_sequence(data_dir, tmp_path):
         case.features["original_firstorder_Mean"]
     )
     assert abs(case.features["original_firstorder_Mean"]) < 10  # z-scored scale
+
+
+_KILL_SCRIPT = """
+import sys, time, pandas as pd
+from radnb.cohort import Cohort
+from radnb.features import radiomic
+real = radiomic._extract_task
+done = []
+def slow_after_first(task):
+    if done:
+        time.sleep(60)  # the kernel is killed during this case
+    done.append(task["patient_id"])
+    return real(task)
+radiomic._extract_task = slow_after_first
+rows = pd.read_json(sys.argv[1])
+cohort = Cohort.from_table(rows, images={"CT": "img"}, mask="mask")
+params = {"imageType": {"Original": {}}, "featureClass": {"firstorder": [], "glcm": []}}
+radiomic.extract_radiomics(cohort, params=params, cache=sys.argv[2], client="serial",
+                           progress=False)
+"""
+
+
+def test_resume_after_killed_process(data_dir, tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    d = data_dir / "pyradiomics"
+    small = {k: CASES[k] for k in ("breast1", "brain1")}
+    rows = [{"patient_id": k, "img": str(d / a), "mask": str(d / b)} for k, (a, b) in small.items()]
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    cache = tmp_path / "cache"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILL_SCRIPT, str(tmp_path / "rows.json"), str(cache)]
+    )
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not list(cache.rglob("*.parquet")):
+            time.sleep(0.2)
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert len(list(cache.rglob("*.parquet"))) == 1
+    cohort = Cohort.from_table(pd.DataFrame(rows), images={"CT": "img"}, mask="mask")
+    res = extract_radiomics(cohort, params=PARAMS, cache=cache, client="serial", progress=False)
+    assert res.n_cached == 1 and res.n_computed == 1
+    assert list(res.features.index) == ["breast1", "brain1"]
