@@ -245,3 +245,12 @@ def test_input_checks(rng):
     # default candidates leave out the split, outcome and ID-like text columns
     s2 = Study(table.assign(path=[f"/img/{i}.nii" for i in range(len(table))]), outcome="her2")
     assert "path" not in s2.clinical_candidates and "her2" not in s2.clinical_candidates
+
+
+def test_select_clinical_leaves_out_outcome_proxies(rng):
+    table, _, _ = make_data(rng)
+    tr = table[table.split == "train"].copy()
+    tr["ihc"] = np.where(tr.her2 == 1, "3+", rng.choice(["0", "1+"], len(tr)))
+    chosen, tab = select_clinical(tr, tr.her2, ["age", "ihc"])
+    assert chosen == ["age"]
+    assert "separates the outcome perfectly" in tab.set_index("variable").loc["ihc", "note"]

@@ -80,7 +80,9 @@ def select_clinical(
     those with p < ``p_multivariable`` there are the independent predictors.
     The p-value of a variable is its likelihood-ratio test (all its dummy
     columns together; for one column it is close to the Wald p). Complete
-    cases per model. Fit this on training rows only.
+    cases per model. A candidate that separates the outcome perfectly on
+    training (usually a variable derived from it, e.g. the IHC score behind a
+    HER2 label) is left out with a note. Fit this on training rows only.
 
     Returns
     -------
@@ -114,6 +116,14 @@ def select_clinical(
             if X.shape[1] == 0 or X.nunique().max() < 2 or d["_y"].nunique() < 2:
                 raise ValueError("no variation")
             res = _logit_fit(d["_y"], X)
+            fitted, yy = np.asarray(res.predict()), d["_y"].to_numpy()
+            lo1, hi1 = fitted[yy == 1].min(), fitted[yy == 1].max()
+            lo0, hi0 = fitted[yy == 0].min(), fitted[yy == 0].max()
+            if lo1 > hi0 or hi1 < lo0:
+                raise ValueError(
+                    "it separates the outcome perfectly on training (derived from the "
+                    "outcome?); left out"
+                )
             row["p_uni"] = float(res.llr_pvalue)
             if X.shape[1] == 1:
                 ci = np.exp(res.conf_int().iloc[1])
@@ -122,7 +132,7 @@ def select_clinical(
                 )
         except Exception as exc:  # noqa: BLE001 - reported in the table
             row["p_uni"] = np.nan
-            row["note"] = f"univariable fit failed: {exc}"
+            row["note"] = f"not a candidate: {exc}"
         rows.append(row)
     out = pd.DataFrame(
         rows,

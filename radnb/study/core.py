@@ -272,7 +272,12 @@ class Study(InternalValidationMixin, PlotMixin):
             if kept.empty and not resample:
                 raise RadnbError(
                     f"{name}: LASSO kept no feature at lambda.{last.rule} on the training "
-                    "cohort; try lasso={'rule': 'min'} or fewer filtering steps"
+                    "cohort; "
+                    + (
+                        "try lasso={'rule': 'min'} or fewer filtering steps"
+                        if last.rule == "1se"
+                        else "the block may carry no signal for this outcome"
+                    )
                 )
             return Signature(
                 name,
