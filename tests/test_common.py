@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from radnb.features.fusion import FusionClassifier
 from radnb.select import (
     MRMR,
     CorrelationFilter,
@@ -28,6 +29,7 @@ ESTIMATORS = (
     MRMR(n_features=2),
     LassoSelector(n_lambdas=10, cv=3, rule="min"),
     PCAReducer(n_components=2),
+    FusionClassifier(max_epochs=30, random_state=0),
 )
 
 

@@ -135,7 +135,8 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     d_model : token width.
-    n_heads : attention heads (must divide ``d_model``).
+    n_heads : attention heads (must divide ``d_model``). One head (the default)
+        keeps :meth:`attention` easy to read; averaged heads blur it.
     n_layers : transformer encoder layers (pre-norm).
     dim_feedforward, dropout : of each encoder layer.
     lr, weight_decay : AdamW settings.
@@ -172,7 +173,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         d_model: int = 32,
-        n_heads: int = 2,
+        n_heads: int = 1,
         n_layers: int = 1,
         dim_feedforward: int = 64,
         dropout: float = 0.1,
