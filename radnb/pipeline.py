@@ -171,7 +171,7 @@ def run_s1(
                 "cohort": c,
                 "cutoff_from_train": cut.cutoff,
                 "logrank_p": lr["p"],
-                "c_index": hc.estimate,
+                "c_index": hc.c,
                 "c_lower": hc.lower,
                 "c_upper": hc.upper,
             }

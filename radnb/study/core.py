@@ -140,6 +140,7 @@ class Study(InternalValidationMixin, PlotMixin):
         if "patient_id" in df.columns:
             df = df.set_index("patient_id")
         df = df.copy()
+        df.attrs = {}  # e.g. an errors table: pandas cannot compare DataFrame attrs
         df.index = df.index.astype(str)
         num = df.select_dtypes(include=[np.number, "bool"]).astype(float)
         if num.shape[1] == 0:
