@@ -110,11 +110,14 @@ def run_s1(
     study.fit()
     lap("study fit (training rows only)")
 
-    results = study.results()
+    models = [m for m in ("Clinical", "Rad", "DL", "DLCS") if m not in study.absent_]
+    results = study.results(models=models)
     results.to_csv(tables / "results.csv", index=False)
-    study.results(formatted=True).to_csv(tables / "results_formatted.csv", index=False)
+    study.results(models=models, formatted=True).to_csv(
+        tables / "results_formatted.csv", index=False
+    )
     for c in study.cohorts:
-        study.delong_table(c).to_csv(tables / f"delong_{c}.csv")
+        study.delong_table(c, models=models).to_csv(tables / f"delong_{c}.csv")
     formulas = {s: study.formula(s) for s in ("Rad score", "DL score")}
     (tables / "signatures.txt").write_text(
         "\n\n".join(f"{k} = {v}" for k, v in formulas.items()) + "\n"
@@ -125,8 +128,10 @@ def run_s1(
         ("calibration", study.plot_calibration),
         ("dca", study.plot_dca),
     ):
-        ax = fn()
-        savefig(ax if not hasattr(ax, "__len__") else ax[0], figs / f"{name}.png")
+        ax = fn(models=models)
+        first = ax if not hasattr(ax, "__len__") else ax[0]
+        first.figure.suptitle("Study S1 on a SIMULATED cohort", fontsize=9, color="0.4")
+        savefig(first, figs / f"{name}.png")
         plt.close("all")
     present = [m for m in ("DLCS", "Clinical") if m not in study.absent_]
     if present:
