@@ -67,7 +67,7 @@ def run_s1(
     figs, tables = out / "figures", out / "tables"
     figs.mkdir(parents=True, exist_ok=True)
     tables.mkdir(parents=True, exist_ok=True)
-    (out / "SIMULATED_DATA.txt").write_text(SIMULATED_NOTE + "\n")
+    (out / "SIMULATED_DATA.txt").write_text(SIMULATED_NOTE + "\n", encoding="utf-8")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -120,7 +120,7 @@ def run_s1(
         study.delong_table(c, models=models).to_csv(tables / f"delong_{c}.csv")
     formulas = {s: study.formula(s) for s in ("Rad score", "DL score")}
     (tables / "signatures.txt").write_text(
-        "\n\n".join(f"{k} = {v}" for k, v in formulas.items()) + "\n"
+        "\n\n".join(f"{k} = {v}" for k, v in formulas.items()) + "\n", encoding="utf-8"
     )
     study.scores().to_csv(tables / "scores.csv")
     for name, fn in (
@@ -196,6 +196,6 @@ def run_s1(
         "planted_outcome_models": truth.get("outcomes"),
         "timings_s": timings,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     _log(f"[radnb] outputs written to {out.resolve()}", echo)
     return {"study": study, "results": results, "cox": cox, "out": out, "summary": summary}

@@ -317,7 +317,7 @@ def test_table1_by_split_with_pvalues(tmp_path, good_table):
     assert any("age" in str(i) for i in table.index.get_level_values(0))
     t1.to_csv(tmp_path / "t1.csv")
     t1.to_excel(tmp_path / "t1.xlsx")
-    assert "age" in (tmp_path / "t1.csv").read_text()
+    assert "age" in (tmp_path / "t1.csv").read_text(encoding="utf-8")
     assert "tabular" in t1.to_latex()
 
 

@@ -163,7 +163,7 @@ def test_s4_treatment_effect_by_risk_group():
 def test_small_cohort_files_and_validation(tmp_path):
     c = ds.simulate("S2", n=8, root=tmp_path, **SMALL)
     assert c.sequences == ["T1WI", "T2WI", "CE_T1WI"]
-    assert "SIMULATED" in (tmp_path / "README.txt").read_text()
+    assert "SIMULATED" in (tmp_path / "README.txt").read_text(encoding="utf-8")
     assert (tmp_path / "clinical.csv").is_file()
     assert c.validate().query("severity == 'error'").empty
     pid = c.patient_ids[0]

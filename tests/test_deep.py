@@ -235,7 +235,7 @@ def test_unsafe_weights_file_is_refused(tmp_path):
 def test_no_code_path_unpickles_arbitrary_objects():
     root = Path(deep.__file__).resolve().parents[1]
     for f in root.rglob("*.py"):
-        text = f.read_text()
+        text = f.read_text(encoding="utf-8")
         for call in re.findall(r"torch\.load\((.*?)\)\n", text, flags=re.S):
             assert "weights_only=True" in call, f"{f}: torch.load without weights_only=True"
     mine = [root / "device.py", *(root / "features").glob("[_df]*.py")]
@@ -248,7 +248,7 @@ def test_no_code_path_unpickles_arbitrary_objects():
             "_train.py",
             "device.py",
         ):
-            text = f.read_text()
+            text = f.read_text(encoding="utf-8")
             assert not re.search(
                 r"^\s*(import|from)\s+(pickle|cloudpickle|dill|joblib)", text, re.M
             )

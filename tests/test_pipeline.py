@@ -28,8 +28,8 @@ def test_run_s1_end_to_end(tmp_path, monkeypatch):
         assert (out / "tables" / f).stat().st_size > 0, f
     for f in ("roc.png", "calibration.png", "dca.png", "km_test.png", "forest_cox_rfs.png"):
         assert (out / "figures" / f).stat().st_size > 10_000, f
-    assert "SIMULATED" in (out / "SIMULATED_DATA.txt").read_text()
-    summary = json.loads((out / "summary.json").read_text())
+    assert "SIMULATED" in (out / "SIMULATED_DATA.txt").read_text(encoding="utf-8")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["simulated"] is True and summary["n_patients"] == 181
     results = pd.read_csv(out / "tables" / "results.csv")
     assert set(results["cohort"]) == {"train", "test"}

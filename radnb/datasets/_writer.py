@@ -50,7 +50,7 @@ def _complete(root: Path, key: str, files: list[str]) -> bool:
     if not man.is_file():
         return False
     try:
-        info = json.loads(man.read_text())
+        info = json.loads(man.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     return (
@@ -145,11 +145,13 @@ def write_cohort_images(
     (root / "README.txt").write_text(
         _README.format(
             study=study, title=design.title, note=note, key=key, seed=latents.attrs.get("seed", "")
-        )
+        ),
+        encoding="utf-8",
     )
     out = pd.concat([table.reset_index(drop=True), pd.DataFrame(rel)], axis=1)
     out.to_csv(root / "clinical.csv", index=False)
     (root / "manifest.json").write_text(
-        json.dumps({"key": key, "study": study, "simulated": True, "files": files}, indent=0)
+        json.dumps({"key": key, "study": study, "simulated": True, "files": files}, indent=0),
+        encoding="utf-8",
     )
     return paths
