@@ -104,6 +104,7 @@ def kmeans(
     tol: float = 1e-4,
     device: str = "cpu",
     minibatch: bool = False,
+    float32: bool = False,
 ) -> KMeansResult:
     """Cluster the rows of ``x`` into ``k`` groups (k-means, k-means++ seeding).
 
@@ -116,6 +117,7 @@ def kmeans(
     device : ``"cpu"`` (scikit-learn ``KMeans`` / ``MiniBatchKMeans``), ``"cuda"``
         or ``"torch-cpu"`` (the torch implementation), or ``"auto"``.
     minibatch : use ``MiniBatchKMeans`` on CPU (large per-patient voxel sets).
+    float32 : cluster in single precision (about twice as fast; supervoxels).
 
     Examples
     --------
@@ -124,7 +126,7 @@ def kmeans(
     >>> sorted(np.bincount(r.labels).tolist())
     [5, 5]
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float32 if float32 else np.float64)
     n = x.shape[0]
     k = int(min(k, n))
     if k <= 1:
