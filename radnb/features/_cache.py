@@ -32,6 +32,7 @@ __all__ = [
     "entry_path",
     "read_entry",
     "write_entry",
+    "write_settings",
 ]
 
 _HASH_MEMO: dict[tuple, str] = {}
