@@ -210,6 +210,9 @@ class HabitatModel(_base()):
                 f"voxel_features {list(self.voxel_features)} invalid; choose from "
                 f"{_voxel.VOXEL_FEATURES}"
             )
+        unknown_w = set(self.feature_weights or {}) - set(self.voxel_features)
+        if unknown_w:
+            raise ValueError(f"feature_weights for {sorted(unknown_w)} not in voxel_features")
         if self.n_habitats != "auto":
             if not isinstance(self.n_habitats, (int, np.integer)) or self.n_habitats < 1:
                 raise ValueError(f"n_habitats={self.n_habitats!r}; pass 'auto' or an int >= 1")
@@ -239,9 +242,6 @@ class HabitatModel(_base()):
     # ------------------------------------------------------------------ per patient
     def _weights(self, n_seqs: int) -> np.ndarray:
         fw = dict(self.feature_weights or {})
-        unknown = set(fw) - set(self.voxel_features)
-        if unknown:
-            raise ValueError(f"feature_weights for {sorted(unknown)} not in voxel_features")
         return np.tile([float(fw.get(f, 1.0)) for f in self.voxel_features], n_seqs)
 
     def _patient(self, cohort, pid: str, seqs: list[str], raw: bool = False):
