@@ -307,7 +307,7 @@ def test_train_dl_score(cohort, tmp_path, mode):
 
 
 def test_deep_features_reduced_with_radnb_select(cohort):
-    select = pytest.importorskip("radnb.select")
+    import radnb.select as select
     df = deep.extract_deep_features(cohort, dims=2, crop_kws={"size": 32}, progress=False)
     train = cohort.splits == "train"
     pca = select.make_selector(["pca"], pca={"n_components": 2}).fit(df.loc[train.to_numpy()])
