@@ -173,7 +173,9 @@ def main() -> None:
     # agreement: voxels of the planted tumour inside the reader's mask, pooled
     truth, labels = [], {k: [] for k in runs}
     for pid in cohort.patient_ids:
-        sub = sitk.GetArrayFromImage(sitk.ReadImage(str(cohort.clinical.loc[pid, "subregions_path"])))
+        sub = sitk.GetArrayFromImage(
+            sitk.ReadImage(str(cohort.clinical.loc[pid, "subregions_path"]))
+        )
         mask = sitk.GetArrayFromImage(cohort.mask(pid)).astype(bool)
         inside = mask & (sub > 0)
         truth.append(sub[inside])
@@ -183,10 +185,14 @@ def main() -> None:
     labels = {k: np.concatenate(v) for k, v in labels.items()}
     r0 = runs["radnb"]
     n_vox = int(sum((sitk.GetArrayFromImage(cohort.mask(p)) > 0).sum() for p in cohort.patient_ids))
-    print(f"\nS3 simulated cohort: {len(cohort)} patients ({len(train)} training), "
-          f"sequences {SEQS}, {n_vox} mask voxels, planted k = {cohort.truth['n_subregions']}")
-    hdr = f"{'':26s} {'fit s':>7s} {'apply s':>8s} {'fit+apply':>9s} {'process s':>9s} " \
-          f"{'peak MiB':>8s} {'k':>3s} {'ARI truth':>9s} {'ARI radnb':>9s}"
+    print(
+        f"\nS3 simulated cohort: {len(cohort)} patients ({len(train)} training), "
+        f"sequences {SEQS}, {n_vox} mask voxels, planted k = {cohort.truth['n_subregions']}"
+    )
+    hdr = (
+        f"{'':26s} {'fit s':>7s} {'apply s':>8s} {'fit+apply':>9s} {'process s':>9s} "
+        f"{'peak MiB':>8s} {'k':>3s} {'ARI truth':>9s} {'ARI radnb':>9s}"
+    )
     print(hdr)
     for k, r in runs.items():
         tot = r["fit_s"] + r["predict_s"]
@@ -201,9 +207,11 @@ def main() -> None:
             continue
         tot0 = r0["fit_s"] + r0["predict_s"]
         tot = r["fit_s"] + r["predict_s"]
-        print(f"speed-up vs {k}: fit+apply {tot / tot0:.1f}x, whole process "
-              f"{r['wall'] / r0['wall']:.1f}x; peak memory ratio "
-              f"{r['maxrss_kib'] / r0['maxrss_kib']:.2f}; same k: {r['k'] == r0['k']}")
+        print(
+            f"speed-up vs {k}: fit+apply {tot / tot0:.1f}x, whole process "
+            f"{r['wall'] / r0['wall']:.1f}x; peak memory ratio "
+            f"{r['maxrss_kib'] / r0['maxrss_kib']:.2f}; same k: {r['k'] == r0['k']}"
+        )
     print("results in", work)
 
 

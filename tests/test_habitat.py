@@ -378,3 +378,19 @@ def test_per_habitat_radiomics_through_extraction_engine(s3, s3_fit):
             )
     # necrotic core (habitat 1) has the highest ADC
     assert df.loc[pid, cols[0]] > df.loc[pid, cols[2]]
+
+
+@pytest.mark.slow
+def test_transform_on_dask_client_matches_serial(sectors):
+    from distributed import Client, LocalCluster
+
+    model = HabitatModel(n_habitats=3, n_supervoxels=20).fit(sectors, train="train")
+    serial = model.transform(sectors)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
+        with Client(cluster) as client:
+            parallel = model.transform(sectors, client=client)
+            refit = HabitatModel(n_habitats=3, n_supervoxels=20).fit(
+                sectors, train="train", client=client
+            )
+    assert _maps_equal(serial, parallel)
+    assert refit.centroids_.tobytes() == model.centroids_.tobytes()

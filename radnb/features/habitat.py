@@ -99,8 +99,9 @@ class HabitatModel(_base()):
         (k = 3, ARI 0.87). Local texture (std, entropy, gradient) peaks *at*
         sub-region boundaries and adds spurious boundary habitats (k inflates to
         8 on a three-region phantom), and a local mean blurs thin rim-like
-        sub-regions (ARI 0.87 -> 0.81 on S3); add them with a small
-        ``feature_weights``.
+        sub-regions (on S3, k = 2 and ARI 0.46); add them with a small
+        ``feature_weights``. Pick sequences with complementary contrast: several
+        phases that separate the same tissue out-vote the others.
     feature_weights : mapping feature kind -> multiplier applied after normalisation
         (default 1 for each kind).
     kernel_radius : radius in voxels of the local kernel (cube of side 2r+1).
