@@ -75,6 +75,8 @@ def test_columns_and_diagnostics_apart(first_run):
     assert "CT__diagnostics_Versions_PyRadiomics" in res.diagnostics.columns
     assert res.n_computed == 3 and res.n_cached == 0
     assert "3 computed" in repr(res)
+    features, errors = res
+    assert features is res.features and errors is res.errors
 
 
 def test_cache_hit_and_miss(first_run, data_dir, tmp_path):

@@ -254,3 +254,14 @@ def test_select_clinical_leaves_out_outcome_proxies(rng):
     chosen, tab = select_clinical(tr, tr.her2, ["age", "ihc"])
     assert chosen == ["age"]
     assert "separates the outcome perfectly" in tab.set_index("variable").loc["ihc", "note"]
+
+
+def test_add_block_accepts_a_result_with_features(rng):
+    from types import SimpleNamespace
+
+    table, rad, _ = make_data(rng)
+    study = Study(table, outcome="her2", train="train")
+    study.add_block("rad", SimpleNamespace(features=rad))
+    pd.testing.assert_frame_equal(
+        study.blocks["rad"], rad.astype(float).reindex(study.table.index), check_names=False
+    )

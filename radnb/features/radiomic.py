@@ -275,6 +275,10 @@ class RadiomicsResult:
     n_cached: int
     cache_dir: Path | None
 
+    def __iter__(self):
+        """Unpack as ``features, errors = extract_radiomics(...)``."""
+        return iter((self.features, self.errors))
+
     def __repr__(self) -> str:
         n, p = self.features.shape
         return (

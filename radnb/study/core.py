@@ -136,7 +136,15 @@ class Study(InternalValidationMixin, PlotMixin):
     # ---------------------------------------------------------------- building
 
     def add_block(self, name: str, df: pd.DataFrame) -> Study:
-        """Add a feature block (DataFrame indexed by patient_id). Chainable."""
+        """Add a feature block (DataFrame indexed by patient_id). Chainable.
+
+        ``df`` may also be a result object with a ``features`` table, such as
+        :class:`~radnb.features.radiomic.RadiomicsResult`.
+        """
+        if not isinstance(df, pd.DataFrame) and isinstance(
+            getattr(df, "features", None), pd.DataFrame
+        ):
+            df = df.features
         if "patient_id" in df.columns:
             df = df.set_index("patient_id")
         df = df.copy()
