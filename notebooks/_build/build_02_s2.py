@@ -354,6 +354,7 @@ for c, ax in zip(COHORTS, axes):
     km_plot("pfs_months", "pfs_event", "DLS group", data=df[df["split"] == c], ax=ax,
             xlabel="Months", ylabel="PFS probability", title=f"{c} (SIMULATED)",
             at_risk_times=[0, 12, 24, 36, 48, 60])
+    ax.set_xticks([0, 12, 24, 36, 48, 60])  # ticks where the numbers at risk are
 savefig(fig, OUT / "km_pfs.png")
 """)
 
@@ -397,6 +398,13 @@ cut_true = sv.cutoff(
 )
 hr_true = sv.hr_by_cohort(df, "true_logit", "pfs_months", "pfs_event", "split", grouped=cut_true)
 hr_true = hr_true.set_index("cohort")
+
+
+def fmt_hr(hr, lo, hi, p):
+    ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return f"{hr:.3f} ({lo:.3f}-{hi:.3f}), {ptxt}"
+
+
 paper = {
     ("PD-L1 AUC", "train"): "0.981", ("PD-L1 AUC", "internal"): "0.860",
     ("PD-L1 AUC", "external"): "0.803", ("PD-L1 AUC", "ici"): "-",
@@ -412,11 +420,10 @@ for c in COHORTS:
                  paper[("PD-L1 AUC", c)], f"{truth_auc[c]:.3f}"))
 for c in COHORTS:
     r = hr_grp[hr_grp["cohort"] == c].iloc[0]
-    rows.append(("PFS HR, high vs low DLS", c,
-                 f"{r.hr:.3f} ({r.lower:.3f}-{r.upper:.3f}), p = {r.p:.3f}",
+    t = hr_true.loc[c]
+    rows.append(("PFS HR, high vs low DLS", c, fmt_hr(r.hr, r.lower, r.upper, r.p),
                  paper.get(("PFS HR, high vs low DLS", c), "-"),
-                 f"{hr_true.loc[c, 'hr']:.3f} ({hr_true.loc[c, 'lower']:.3f}-{hr_true.loc[c, 'upper']:.3f}),"
-            f" p = {hr_true.loc[c, 'p']:.3f}"))
+                 fmt_hr(t.hr, t.lower, t.upper, t.p)))
 rows.append(("DCB AUC", "ici",
              f"{auc_dcb.auc:.3f} ({auc_dcb.lower:.3f}-{auc_dcb.upper:.3f})",
              paper[("DCB AUC", "ici")], f"{truth_dcb:.3f}"))
@@ -438,10 +445,12 @@ md(r"""
   middle (the early-stopped model is under-confident); if calibrated probabilities matter,
   recalibrate on the training split (a logistic regression on the DLS logit), never on a
   validation cohort.
-- **PFS.** PD-L1 status and PFS share only part of their planted causes (the deep latent
-  lowers the hazard, the clinical latent raises it), so even the true PD-L1 logit separates
-  PFS only moderately; a score that captures part of that logit separates it less, and
-  cohorts of 80-125 patients give wide intervals.
+- **PFS.** Split at its training median, the *true* PD-L1 logit separates PFS clearly in every
+  cohort (HR about 0.4-0.5, close to the paper's), because the simulator's deep latent both
+  raises PD-L1 and lowers the hazard. The DLS recovers only part of that logit (AUC ~0.75
+  against ~0.87), and the part it misses carries much of the PFS signal: its HRs are close to
+  1 in the internal and external cohorts, with the wide intervals that 115-125 patients give.
+  A score can be good enough for one endpoint and not for the other; the table shows which.
 - **What is not reproduced**: the paper's network size, pretraining and AUCs. What is
   reproduced is the design: four cohorts scored by one model fitted on training, the same
   direction and cut-offs everywhere, and the statistics reviewers expect (DeLong,

@@ -250,6 +250,7 @@ def km_by_arm(data, group_col, endpoint, title):
         km_plot(f"{endpoint}_months", f"{endpoint}_event", "arm", data=sub, ax=ax,
                 xlabel="Months", ylabel=f"{endpoint.upper()} probability",
                 title=f"{g} risk: {title}", at_risk_times=[0, 24, 48, 72, 96])
+        ax.set_xticks([0, 24, 48, 72, 96])  # ticks where the numbers at risk are
     return fig
 
 
