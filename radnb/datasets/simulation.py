@@ -418,6 +418,18 @@ def simulate_cohort(
             "event_rate": float(table[spec["event"]].mean()),
             **info,
         }
+        if study == "S4":
+            surv_truth["os"] = {
+                "time": "os_months",
+                "event": "os_event",
+                "model": (
+                    "death without recurrence: Weibull(shape 1, median 400 months) on "
+                    "0.3 x the RFS linear predictor; after recurrence: Weibull(shape 1, "
+                    "median 36 months) on 0.5 x (RFS linear predictor + treatment effect)"
+                ),
+                "coef": {b: float(0.3 * g) for b, g in zip(BLOCKS, gamma)},
+                "event_rate": float(table["os_event"].mean()),
+            }
 
     # ---- truth
     truth = {

@@ -123,6 +123,8 @@ def km_plot(
         if ticks is None:
             ticks = [x for x in ax.get_xticks() if ax.get_xlim()[0] <= x <= ax.get_xlim()[1]]
         ticks = np.asarray(ticks, dtype=float)
+        if at_risk_times is not None:  # the axis ticks follow the at-risk columns
+            ax.set_xticks(ticks)
         trans = ax.get_xaxis_transform()
         ax.text(
             0,
@@ -221,7 +223,21 @@ def forest_plot(
     )
     ax.axvline(1.0, color="0.4", lw=0.9, ls="--")
     if log_scale:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        lo_x, hi_x = ax.get_xlim()
+        nice = [
+            v
+            for v in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20, 50)
+            if lo_x <= v <= hi_x
+        ]
+        if len(nice) >= 2:
+            ax.set_xticks(nice)
+        else:
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
     ax.set_ylim(-0.7, n - 0.3)
