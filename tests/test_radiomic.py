@@ -347,3 +347,18 @@ def test_resume_after_killed_process(data_dir, tmp_path):
     res = extract_radiomics(cohort, params=PARAMS, cache=cache, client="serial", progress=False)
     assert res.n_cached == 1 and res.n_computed == 1
     assert list(res.features.index) == ["breast1", "brain1"]
+
+
+def test_complex_feature_values_become_real_or_nan():
+    """numpy >= 2.5 returns shape-axis lengths as complex with a zero imaginary part."""
+    from radnb.features.radiomic import _split
+
+    feats, _ = _split(
+        {
+            "original_shape_Elongation": np.complex128(0.8 + 0j),
+            "original_shape_Flatness": np.complex128(0.7 + 0.3j),
+            "diagnostics_Versions": "x",
+        }
+    )
+    assert feats["original_shape_Elongation"] == 0.8
+    assert np.isnan(feats["original_shape_Flatness"])

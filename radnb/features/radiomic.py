@@ -114,8 +114,19 @@ def _split(result: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, Any]]
         if k.startswith("diagnostics_"):
             diags[k] = v if isinstance(v, str | int | float | bool) else str(v)
         else:
-            feats[k] = float(np.asarray(v))
+            feats[k] = _real(v)
     return feats, diags
+
+
+def _real(v: Any) -> float:
+    """A feature value as float; numpy >= 2.5 makes PyRadiomics' shape axes complex
+    (``eigvals`` of the covariance, e.g. ``11.3+0j``): keep real values, NaN otherwise."""
+    a = np.asarray(v)
+    if np.iscomplexobj(a):
+        if abs(a.imag) > 1e-9 * max(1.0, abs(a.real)):
+            return float("nan")
+        a = a.real
+    return float(a)
 
 
 def _compute(image, mask, params, *, label, steps, reference=None, mask_grid=None):
