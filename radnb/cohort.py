@@ -518,15 +518,19 @@ class Cohort:
                 and df[c].notna().any()
                 and not (df[c].dtype == object and df[c].nunique() > 20)
             ]
+        text = [
+            c
+            for c in columns
+            if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])
+        ]
         if categorical is None:
-            categorical = [
+            categorical = text + [
                 c
                 for c in columns
-                if df[c].dtype == object
-                or df[c].dtype == bool
-                or isinstance(df[c].dtype, pd.CategoricalDtype)
-                or (pd.api.types.is_integer_dtype(df[c]) and df[c].nunique() <= 5)
+                if c not in text and pd.api.types.is_integer_dtype(df[c]) and df[c].nunique() <= 5
             ]
+        else:  # text columns are always categorical, listed or not
+            categorical = list(dict.fromkeys([*categorical, *text]))
         return TableOne(
             df,
             columns=list(columns),

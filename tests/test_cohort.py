@@ -361,3 +361,9 @@ def test_corrupt_gzip_is_reported_not_raised(tmp_path, good_table):
     shutil.rmtree(tmp_path / "P05")
     problems = _cohort(df).validate()
     assert _checks_for(problems, "P05") == {"missing_file"}
+
+
+def test_table1_text_columns_stay_categorical_when_not_listed(good_table):
+    t1 = _cohort(good_table).table1(columns=["sex", "her2"], categorical=["her2"])
+    index = [str(i) for i in t1.tableone.index.get_level_values(0)]
+    assert any(i.startswith("sex") for i in index) and any(i.startswith("her2") for i in index)

@@ -126,7 +126,7 @@ def test_no_cache(data_dir, tmp_path, monkeypatch):
     )
     assert r.cache_dir is None and not (tmp_path / "envcache").exists()
     r = extract_radiomics(_cohort(data_dir, small), params=PARAMS, client="serial", progress=False)
-    assert r.cache_dir == tmp_path / "envcache"
+    assert r.cache_dir == tmp_path / "envcache" / "radiomics"
     assert len(list((tmp_path / "envcache").rglob("*.parquet"))) == 1
 
 

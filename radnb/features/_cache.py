@@ -40,11 +40,10 @@ _CHUNK = 1 << 20
 
 
 def default_cache_dir() -> Path:
-    """``$RADNB_CACHE_DIR`` or ``~/.cache/radnb/radiomics``."""
+    """``$RADNB_CACHE_DIR/radiomics`` or ``~/.cache/radnb/radiomics``."""
     env = os.environ.get("RADNB_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "radnb" / "radiomics"
+    root = Path(env).expanduser() if env else Path.home() / ".cache" / "radnb"
+    return root / "radiomics"
 
 
 def _hash_one(path: Path, h) -> None:

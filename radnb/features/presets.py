@@ -105,18 +105,27 @@ PRESETS: dict[str, dict[str, Any]] = {
 def merge_params(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Merge two PyRadiomics parameter dicts section by section.
 
-    ``setting`` entries are updated key by key; ``imageType`` and
+    ``setting`` entries are updated key by key (a value of ``None`` removes the
+    key, e.g. ``{"binWidth": None, "binCount": 32}``); ``imageType`` and
     ``featureClass`` in ``override`` replace those of ``base`` when given.
 
     Examples
     --------
     >>> merge_params(PRESETS["ct"], {"setting": {"binWidth": 10}})["setting"]["binWidth"]
     10
+    >>> s = merge_params(PRESETS["ct"], {"setting": {"binWidth": None, "binCount": 32}})
+    >>> "binWidth" in s["setting"], s["setting"]["binCount"]
+    (False, 32)
     """
     out = copy.deepcopy(dict(base))
     for key, value in override.items():
         if key in ("setting", "voxelSetting"):
-            out.setdefault(key, {}).update(copy.deepcopy(dict(value or {})))
+            section = out.setdefault(key, {})
+            for k, v in dict(value or {}).items():
+                if v is None:
+                    section.pop(k, None)
+                else:
+                    section[k] = copy.deepcopy(v)
         else:
             out[key] = copy.deepcopy(value)
     return out

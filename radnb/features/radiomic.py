@@ -369,7 +369,7 @@ def extract_radiomics(
     label : int, optional
         Mask label (default: the cohort's label).
     cache : None, False or path
-        Cache folder (default ``$RADNB_CACHE_DIR`` or ``~/.cache/radnb/radiomics``);
+        Cache folder (default ``$RADNB_CACHE_DIR/radiomics`` or ``~/.cache/radnb/radiomics``);
         ``False`` turns caching off.
     client : None, "serial", "local", dask Client or scheduler address
         ``None``: a local Dask cluster sized to the machine, or the serial path

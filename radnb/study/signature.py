@@ -15,7 +15,9 @@ __all__ = ["Signature"]
 
 
 def _expit(x):
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+    from scipy.special import expit
+
+    return expit(np.asarray(x, dtype=float))
 
 
 def _logit(p):
