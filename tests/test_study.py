@@ -265,3 +265,22 @@ def test_add_block_accepts_a_result_with_features(rng):
     pd.testing.assert_frame_equal(
         study.blocks["rad"], rad.astype(float).reindex(study.table.index), check_names=False
     )
+
+
+def test_results_explain_a_missing_hosmer_lemeshow():
+    from radnb.evaluate.results import evaluation_table
+
+    y = np.array([0, 1] * 10)
+    p = np.where(np.arange(20) < 10, 0.3, 0.6)  # two distinct risks: no deciles
+    t = evaluation_table(
+        y, {"m": p}, probabilities={"m": p}, directions={"m": "<"}, thresholds={"m": 0.45}
+    )
+    assert np.isnan(t.loc[0, "hl_p"]) and "Hosmer-Lemeshow" in t.loc[0, "hl_note"]
+    ok = evaluation_table(
+        y,
+        {"m": np.linspace(0.05, 0.95, 20)},
+        probabilities={"m": np.linspace(0.05, 0.95, 20)},
+        directions={"m": "<"},
+        thresholds={"m": 0.5},
+    )
+    assert np.isfinite(ok.loc[0, "hl_p"]) and ok.loc[0, "hl_note"] == ""

@@ -59,7 +59,8 @@ def evaluation_table(
         One row per model: ``model, n, n_events, auc, auc_lower, auc_upper,
         direction, threshold`` then ``<metric>, <metric>_lower,
         <metric>_upper`` for each of :data:`METRICS`, ``brier, hl_statistic,
-        hl_p``. Rows with a missing score or outcome are left out (``n``
+        hl_p`` and ``hl_note`` (why HL is missing, e.g. too few distinct
+        risks for its groups; empty otherwise). Rows with a missing score or outcome are left out (``n``
         counts what was used).
 
     Examples
@@ -88,6 +89,7 @@ def evaluation_table(
             r = tm.get(m, {"estimate": np.nan, "lower": np.nan, "upper": np.nan})
             row.update({m: r["estimate"], f"{m}_lower": r["lower"], f"{m}_upper": r["upper"]})
         brier = hl_stat = hl_p = np.nan
+        hl_note = ""
         if probabilities is not None and name in probabilities:
             pk = np.asarray(probabilities[name], dtype=float)[ok]
             if yk.size:
@@ -96,9 +98,9 @@ def evaluation_table(
                 try:
                     hl = hosmer_lemeshow(yk, pk, g=g)
                     hl_stat, hl_p = float(hl["statistic"]), float(hl["p"])
-                except Exception:  # noqa: BLE001 - too few distinct risks for groups
-                    pass
-        row.update(brier=brier, hl_statistic=hl_stat, hl_p=hl_p)
+                except Exception as exc:  # noqa: BLE001 - too few distinct risks for groups
+                    hl_note = f"Hosmer-Lemeshow not computed: {exc}"
+        row.update(brier=brier, hl_statistic=hl_stat, hl_p=hl_p, hl_note=hl_note)
         rows.append(row)
     return pd.DataFrame(rows)
 
