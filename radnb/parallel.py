@@ -106,8 +106,12 @@ def get_client(
     Examples
     --------
     >>> from radnb.parallel import get_client, close_local_client
-    >>> c = get_client(n_workers=1)  # doctest: +SKIP
-    >>> close_local_client()  # doctest: +SKIP
+    >>> from radnb.parallel import default_n_workers
+    >>> default_n_workers() >= 1  # the size of the default local cluster
+    True
+
+    A cluster elsewhere: ``get_client("tcp://scheduler:8786")``; a Client of
+    dask-jobqueue or dask-kubernetes: ``get_client(client)``.
     """
     try:
         import dask

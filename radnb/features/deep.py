@@ -131,9 +131,14 @@ def extract_deep_features(
 
     Examples
     --------
+    >>> import tempfile
+    >>> from radnb import datasets
     >>> from radnb.features import deep
-    >>> df = deep.extract_deep_features(cohort, dims=2, crop_kws={"size": 32},
-    ...                                 progress=False)  # doctest: +SKIP
+    >>> cohort = datasets.simulate("S2", n=4, root=tempfile.mkdtemp(), shape=(12, 32, 32))
+    >>> df = deep.extract_deep_features(cohort, ["CE_T1WI"], dims=2, crop_kws={"size": 32},
+    ...                                 progress=False)
+    >>> df.shape
+    (4, 512)
     """
     import torch
     from torch.utils.data import DataLoader

@@ -282,8 +282,9 @@ def ibsi_report(
 
     Examples
     --------
-    >>> rep = ibsi_report()  # doctest: +SKIP
-    >>> rep["match"].mean()  # doctest: +SKIP
+    >>> rep = ibsi_report()
+    >>> bool(rep["match"].mean() > 0.9)
+    True
     """
     from radnb.features.radiomic import extract_case
 

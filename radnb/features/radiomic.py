@@ -395,10 +395,16 @@ def extract_radiomics(
 
     Examples
     --------
+    >>> from radnb import datasets
     >>> from radnb.features.radiomic import extract_radiomics
-    >>> res = extract_radiomics(cohort, params="ct")  # doctest: +SKIP
-    >>> res.features.shape  # doctest: +SKIP
-    (120, 1130)
+    >>> cohort = datasets.load_pyradiomics_cases(cases=["brain1", "lung1"])
+    >>> small = {"imageType": {"Original": {}}, "featureClass": {"firstorder": []},
+    ...          "setting": {"binWidth": 25}}
+    >>> res = extract_radiomics(cohort, params=small, cache=False, client="serial",
+    ...                         progress=False)
+    >>> res.features.shape, res.errors.empty
+    ((2, 18), True)
+    >>> features, errors = res  # unpacks as (features, errors)
     """
     all_seq = cohort.sequences
     if sequences is None:
