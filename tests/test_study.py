@@ -284,3 +284,33 @@ def test_results_explain_a_missing_hosmer_lemeshow():
         thresholds={"m": 0.5},
     )
     assert np.isfinite(ok.loc[0, "hl_p"]) and ok.loc[0, "hl_note"] == ""
+
+
+def test_signature_without_features_can_be_recorded_absent(rng):
+    table, rad, _ = make_data(rng)
+    noise = pd.DataFrame(
+        rng.normal(size=(len(table), 5)), index=table.index, columns=[f"n{i}" for i in range(5)]
+    )
+    study = Study(table, outcome="her2", train="train", clinical=["age", "sex", "noise"])
+    study.add_block("rad", rad).add_block("noise", noise)
+    study.signature("Rad score", "rad", steps=["corr", "lasso"])
+    study.signature("Noise score", "noise", steps=["lasso"], on_empty="absent")
+    study.model("Noise only", ["Noise score"])
+    study.model("Combined", ["Rad score", "Noise score"], clinical=["age"])
+    study.fit()
+    assert (
+        "Noise score" in study.absent_ and "LASSO kept no feature" in study.absent_["Noise score"]
+    )
+    assert "Noise only" in study.absent_
+    assert "Combined" not in study.absent_
+    assert any("absent input(s) ['Noise score']" in n for n in study.notes())
+    res = study.results()
+    assert set(res["model"]) == {"Rad score", "Combined"}
+    assert res.set_index(["model", "cohort"]).loc[("Combined", "train"), "auc"] > 0.75
+    with pytest.raises(RadnbError, match="absent"):
+        study.score("Noise score")
+    # the default still raises, with the reason
+    strict = Study(table, outcome="her2", train="train", clinical=["age"])
+    strict.add_block("noise", noise).signature("Noise score", "noise", steps=["lasso"])
+    with pytest.raises(RadnbError, match="LASSO kept no feature"):
+        strict.fit()

@@ -20,6 +20,10 @@ __all__ = ["Study"]
 _ESTIMATORS = ("logistic", "svm", "rf", "gb")
 
 
+class _EmptySignature(RadnbError):
+    """Selection kept no feature and the signature was declared ``on_empty="absent"``."""
+
+
 class Study(InternalValidationMixin, PlotMixin):
     """A radiomics / deep-learning classification study with a train / test design.
 
@@ -173,9 +177,16 @@ class Study(InternalValidationMixin, PlotMixin):
         steps: Sequence = ("corr", "lasso"),
         *,
         final: str = "auto",
+        on_empty: str = "raise",
         **kws,
     ) -> Study:
         """Define a linear score (e.g. Rad score) from a block. Chainable.
+
+        ``on_empty``: what happens when selection keeps no feature on the
+        training cohort: ``"raise"`` (an error saying so) or ``"absent"`` (the
+        signature is recorded as absent with the reason, as a model without
+        qualifying clinical variables is; models that use it go on without it,
+        or are absent when nothing else is left).
 
         ``steps`` and ``**kws`` go to :func:`radnb.select.make_selector`
         (e.g. ``icc={"icc_values": icc}``). With a LASSO last step its
@@ -184,8 +195,13 @@ class Study(InternalValidationMixin, PlotMixin):
         """
         if block not in self.blocks:
             raise RadnbError(f"unknown block {block!r}; add it with add_block first")
+        if on_empty not in ("raise", "absent"):
+            raise RadnbError(f"on_empty must be 'raise' or 'absent', got {on_empty!r}")
         self._check_name(name)
-        self._signatures[name] = {"block": block, "steps": list(steps), "final": final, "kws": kws}
+        self._signatures[name] = {
+            "block": block, "steps": list(steps), "final": final, "kws": kws,
+            "on_empty": on_empty,
+        }  # fmt: skip
         return self
 
     def model(
@@ -279,7 +295,7 @@ class Study(InternalValidationMixin, PlotMixin):
                 raise RadnbError(f"{name}: final='lasso' needs 'lasso' as the last step")
             kept = last.coef_[last.support_]
             if kept.empty and not resample:
-                raise RadnbError(
+                raise (_EmptySignature if spec.get("on_empty") == "absent" else RadnbError)(
                     f"{name}: LASSO kept no feature at lambda.{last.rule} on the training "
                     "cohort; "
                     + (
@@ -303,7 +319,9 @@ class Study(InternalValidationMixin, PlotMixin):
             raise RadnbError(f"final must be 'auto', 'lasso' or 'logistic', got {final!r}")
         Z = pipe.transform(X)
         if Z.shape[1] == 0:
-            raise RadnbError(f"{name}: the selection steps kept no feature on the training cohort")
+            raise (_EmptySignature if spec.get("on_empty") == "absent" else RadnbError)(
+                f"{name}: the selection steps kept no feature on the training cohort"
+            )
         notes = []
         if Z.shape[1] > max(1, int(min(y.sum(), len(y) - y.sum()) / 10)):
             notes.append(
@@ -428,14 +446,38 @@ class Study(InternalValidationMixin, PlotMixin):
         all_ids = self.table.index
         state: dict = {"signatures": {}, "models": {}, "absent": {}}
         sig_scores = {}
+        fitted_absent = getattr(self, "absent_", {}) if resample else {}
         for name, spec in self._signatures.items():
-            sig = self._fit_signature(name, spec, ids, resample=resample)
+            if name in fitted_absent:  # absent on the full training fit: stays absent
+                state["absent"][name] = fitted_absent[name]
+                continue
+            try:
+                sig = self._fit_signature(name, spec, ids, resample=resample)
+            except _EmptySignature as exc:
+                state["absent"][name] = str(exc)
+                continue
             state["signatures"][name] = sig
             sig_scores[name] = sig.score(self.blocks[spec["block"]])
         state["signature_scores"] = pd.DataFrame(sig_scores, index=all_ids)
         # bootstrap ids repeat: the score table is indexed by unique ids, select with .loc
         for name, spec in self._models.items():
+            gone = [i for i in spec["inputs"] if i in state["absent"]]
+            if gone:
+                spec = {**spec, "inputs": [i for i in spec["inputs"] if i not in gone]}
+            if gone and not spec["inputs"] and spec["clinical"] is None:
+                state["absent"][name] = f"its inputs {gone} are absent"
+                state["models"][name] = {
+                    "name": name,
+                    "absent": state["absent"][name],
+                    "notes": [],
+                    "clinical_table": None,
+                    "spec": spec,
+                }
+                continue
             info = self._fit_model(name, spec, state, ids)
+            info["spec"] = spec
+            if gone:
+                info["notes"].append(f"absent input(s) {gone} left out")
             if info["absent"]:
                 state["absent"][name] = info["absent"]
             state["models"][name] = info
@@ -450,7 +492,7 @@ class Study(InternalValidationMixin, PlotMixin):
         for name, info in state["models"].items():
             if info["absent"]:
                 continue
-            p = self._predict_model(info, self._models[name], state, ids)
+            p = self._predict_model(info, info.get("spec", self._models[name]), state, ids)
             probs[name], scores[name] = p, np.where(np.isnan(p), np.nan, _logit(p))
         idx = pd.Index(ids)
         return pd.DataFrame(scores, index=idx), pd.DataFrame(probs, index=idx)
