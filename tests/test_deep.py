@@ -144,7 +144,9 @@ def test_bad_patient_goes_to_errors_table(tmp_path, rng):
     with pytest.warns(RuntimeWarning, match="failed for 2"):
         df = deep.extract_deep_features(c, dims=2, crop_kws={"size": 16}, progress=False)
     assert list(df.index) == ["p0", "p2", "p3"]
-    err = df.attrs["errors"]
+    from radnb.features import errors_table
+
+    err = errors_table(df)
     assert set(err["patient_id"]) == {"p1"} and set(err["sequence"]) == {"T1", "T2"}
     assert err["message"].str.contains("p1_mask").all()
 
@@ -308,6 +310,7 @@ def test_train_dl_score(cohort, tmp_path, mode):
 
 def test_deep_features_reduced_with_radnb_select(cohort):
     import radnb.select as select
+
     df = deep.extract_deep_features(cohort, dims=2, crop_kws={"size": 32}, progress=False)
     train = cohort.splits == "train"
     pca = select.make_selector(["pca"], pca={"n_components": 2}).fit(df.loc[train.to_numpy()])

@@ -356,7 +356,7 @@ def test_habitat_features_table(s3, s3_fit):
     assert np.allclose(msi.sum(axis=1), 1.0)
     assert df["ith_score"].between(0, 1).all()
     assert list(df.index) == s3.patient_ids
-    assert df.attrs["errors"].empty
+    assert df.attrs["errors"] == []
 
 
 def test_per_habitat_radiomics_through_extraction_engine(s3, s3_fit):

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import CohortError, NotFittedError
+from radnb.features import set_errors
 from radnb.features._backbones import build_backbone, feature_dim, load_weights
 from radnb.features._crops import CropDataset, CropSpec
 
@@ -118,8 +119,7 @@ class DLScoreModel:
         p = _predict_array(self.net_, X, device=device, batch_size=batch_size, amp=c["amp"])
         df = pd.DataFrame({"dl_score": p}, index=pd.Index(ds.cohort.patient_ids, name="patient_id"))
         df = df.drop(index=list(errors["patient_id"]))
-        df.attrs["errors"] = errors
-        return df
+        return set_errors(df, errors)
 
     def save(self, path: str | os.PathLike) -> None:
         """Save weights and settings (``torch.save`` of tensors + a JSON string)."""
@@ -332,7 +332,7 @@ def train_dl_score(
     if cohort.split_column is not None:
         scores[cohort.split_column] = cohort.splits.to_numpy()
     scores = scores.loc[ok]
-    scores.attrs["errors"] = errors
+    set_errors(scores, errors)
     model.scores = scores
     return model
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radnb.features import set_errors
 from radnb.features._backbones import (
     BACKBONES,
     build_backbone,
@@ -126,8 +127,9 @@ def extract_deep_features(
     DataFrame
         Indexed by ``patient_id``, columns ``<sequence>__dl_<i>``. A sequence
         that failed for a patient is NaN; patients failing every sequence are
-        left out. ``df.attrs["errors"]`` holds the errors table
-        (patient_id, sequence, message).
+        left out. ``df.attrs["errors"]`` holds the failures as records
+        (patient_id, sequence, message); :func:`radnb.features.errors_table`
+        gives them as a DataFrame.
 
     Examples
     --------
@@ -224,11 +226,11 @@ def _to_frame(values, meta, sequences, pids, errors) -> pd.DataFrame:
     df = pd.concat(frames, axis=1)
     df = df.loc[~df.isna().all(axis=1)]
     err = errors_frame(errors)
-    df.attrs["errors"] = err
+    set_errors(df, err)
     if len(err):
         warnings.warn(
             f"deep features failed for {len(err)} patient-sequence pair(s) "
-            f"({err['patient_id'].nunique()} patients); see df.attrs['errors']",
+            f"({err['patient_id'].nunique()} patients); see radnb.features.errors_table(df)",
             RuntimeWarning,
             stacklevel=3,
         )

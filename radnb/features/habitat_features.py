@@ -260,7 +260,8 @@ def habitat_features(
     -------
     DataFrame
         Columns of :func:`map_features`, then the per-habitat radiomics.
-        ``df.attrs["errors"]`` is a DataFrame ``patient_id, sequence, message``
+        ``df.attrs["errors"]`` holds the failures as records ``patient_id, sequence,
+        message`` (:func:`radnb.features.errors_table` gives a DataFrame)
         of the extractions that failed (the rest is filled in).
 
     Examples
@@ -312,5 +313,6 @@ def habitat_features(
             r = pd.DataFrame.from_dict(rad, orient="index")
             r = r.apply(pd.to_numeric, errors="coerce")
             df = df.join(r, how="left")
-    df.attrs["errors"] = pd.DataFrame(errors, columns=["patient_id", "sequence", "message"])
-    return df
+    from radnb.features import set_errors
+
+    return set_errors(df, errors)
