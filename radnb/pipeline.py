@@ -136,6 +136,7 @@ def run_s1(
     present = [m for m in ("DLCS", "Clinical") if m not in study.absent_]
     if present:
         fig = study.nomogram(present[0])
+        fig.suptitle("Study S1 on a SIMULATED cohort", fontsize=9, color="0.4")
         savefig(fig, figs / f"nomogram_{present[0]}.png")
         plt.close("all")
     lap("evaluation tables and figures")

@@ -124,6 +124,9 @@ def test_nomogram_points_follow_rms(rng):
         lp = lp0 + x / 100 * total_max / t.points_per_unit.iloc[0]
         assert expit(lp) == pytest.approx(pr, abs=0.006)
     assert len(ticks) >= 2
+    # default risk labels never crowd each other (at least 4 points apart on the 0-100 scale)
+    xs = sorted(tk.get_position()[0] for tk in ticks)
+    assert np.min(np.diff(xs)) >= 4.0 - 1e-9
 
 
 def test_lasso_plots(rng):

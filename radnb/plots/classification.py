@@ -387,7 +387,15 @@ def plot_nomogram(
         probs = expit(np.array([lp_lo, lp_hi]))
         lps, inside = np.array([lp_lo, lp_hi]), np.array([True, True])
     xs = (lps[inside] - lp0) * ppu * scale
-    axis(y, xs, [f"{p:.2g}" for p in probs[inside]])
+    kept_p = probs[inside]
+    if probabilities is None:  # default ticks: drop labels closer than 4 points to a kept one
+        keep: list[int] = []
+        for i in np.argsort(np.abs(kept_p - 0.5)):  # keep 0.5 first, then outwards
+            if all(abs(xs[i] - xs[j]) >= 4.0 for j in keep):
+                keep.append(i)
+        keep = np.sort(keep)
+        xs, kept_p = xs[keep], kept_p[keep]
+    axis(y, xs, [f"{p:.2g}" for p in kept_p])
     rows.append(risk_label)
     ax.set_yticks(-np.arange(len(rows)), rows)
     ax.set_ylim(y - 0.5, 0.6)
