@@ -412,10 +412,9 @@ scored. Each choice:
   then LASSO logistic regression with 10-fold CV at `lambda.1se` (as `cv.glmnet`; radnb's
   default). The score is the LASSO linear predictor on the original feature scale.
 * **A signature can be absent.** When the LASSO keeps no feature on the training cohort
-  there is no signature: `Study.fit` refuses to invent one and raises. The notebook
-  therefore runs the same selection chain (`make_selector`, training rows only, same seed)
-  first and leaves such a block out, reporting the signature as absent, in the same way as
-  the Study reports a clinical model with no qualifying variable.
+  there is no signature, and radnb does not invent one: `signature(..., on_empty="absent")`
+  records it in `study.absent_` with the reason, in the same way as the Study reports a
+  clinical model with no qualifying variable, and the combined model goes on without it.
 * **Combined model**: unpenalised logistic regression on the scores that exist plus the
   selected clinical variables (the paper does not spell out its combined model's inputs).
 * **Directions and cut-offs** (Youden) are fixed on training and reused unchanged on the
@@ -429,39 +428,25 @@ honest estimate.
     (
         "code",
         r"""
-from radnb.select import make_selector
-
 COHORTS = {"train": "Training (centre 1)", "external": "External (centre 2)"}
 SIG_STEPS = ["variance", "corr", "mrmr", "lasso"]
 SIG_KWS = {"mrmr": {"n_features": 20}}
 BLOCKS = {"Whole-tumour": ("whole_tumour", wt.features), "Habitat": ("habitat", hab)}
 
 
-def lasso_keeps_features(features, outcome):
-    # the signature's selection chain on the training rows only: is any feature kept?
-    y = cohort.clinical[outcome]
-    ids = y.index[(cohort.splits == "train") & y.notna()]
-    pipe = make_selector(SIG_STEPS, random_state=SEED, **SIG_KWS)
-    pipe.fit(features.loc[ids], y.loc[ids].to_numpy())
-    return bool(pipe.steps[-1][1].support_.any())
-
-
 def make_study(outcome):
     # the study of one task, and the models that are absent (with why)
     study = rn.Study(cohort, outcome=outcome, train="train", cohorts=COHORTS,
                      clinical=CLINICAL, random_state=SEED)
-    absent = {}
     for name, (block, features) in BLOCKS.items():
-        if lasso_keeps_features(features, outcome):
-            study.add_block(block, features).signature(name, block, steps=SIG_STEPS, **SIG_KWS)
-        else:
-            absent[name] = "the LASSO kept no feature on the training cohort"
+        study.add_block(block, features)
+        study.signature(name, block, steps=SIG_STEPS, on_empty="absent", **SIG_KWS)
     study.model("Clinical", clinical="auto")
-    study.model("Combined", [n for n in BLOCKS if n not in absent], clinical="auto")
+    study.model("Combined", list(BLOCKS), clinical="auto")
     study.fit()
-    for line in [f"{n}: absent - {why}" for n, why in absent.items()] + study.notes():
+    for line in study.notes():
         print(line)
-    absent.update(study.absent_)  # e.g. the clinical model
+    absent = dict(study.absent_)  # absent signatures and models, with why
     return study, absent
 
 
