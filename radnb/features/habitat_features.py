@@ -191,8 +191,12 @@ def _radiomics_one(task):
     from radnb.features.radiomic import extract_case
 
     pid, cohort, label_image, sequences, k, params, min_voxels = task
-    if params is None:
-        params = "pyradiomics-default"
+    from radnb.features.presets import resolve_params
+
+    # only the features are kept: skip PyRadiomics' diagnostics (image hashes and
+    # summaries of the whole image, about half the time of a small habitat)
+    params = resolve_params("pyradiomics-default" if params is None else params)
+    params.setdefault("setting", {})["additionalInfo"] = False
     lab = sitk.GetArrayFromImage(label_image)
     feats: dict[str, float] = {}
     errors = []
