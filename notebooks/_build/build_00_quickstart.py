@@ -1,27 +1,13 @@
-"""Build notebooks from cell lists (markdown cells start with '#md')."""
+"""Build notebooks/00_quickstart.ipynb (no outputs). Run from the repository root:
 
+.venv/bin/python notebooks/_build/build_00_quickstart.py
+"""
+
+import sys
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-
-def build(cells, path):
-    nb = new_notebook()
-    for c in cells:
-        c = c.strip("\n")
-        if c.startswith("#md\n"):
-            nb.cells.append(new_markdown_cell(c[4:]))
-        else:
-            nb.cells.append(new_code_cell(c))
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, path)
-
+sys.path.insert(0, str(Path(__file__).parent))
+from nbtools import build  # noqa: E402
 
 cells = [
     """#md
@@ -112,4 +98,7 @@ ax = km_plot("rfs_months", "rfs_event", "risk", data=test_df, xlabel="Months",
 savefig(ax, OUT / "km_test.png")
 sv.km_median(test_df["rfs_months"], test_df["rfs_event"])""",
 ]
-build(cells, str(Path(__file__).resolve().parents[1] / "00_quickstart.ipynb"))
+# a cell starting with "#md" is markdown
+CELLS = [("md", c.strip("\n")[4:]) if c.strip("\n").startswith("#md\n") else ("code", c)
+         for c in cells]
+build(CELLS, Path(__file__).resolve().parents[1] / "00_quickstart.ipynb")

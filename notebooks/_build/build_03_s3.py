@@ -5,12 +5,11 @@ Run from the repository root: ``.venv/bin/python notebooks/_build/build_03_s3.py
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
+sys.path.insert(0, str(Path(__file__).parent))
+from nbtools import build  # noqa: E402
 
 NAME = "03_study_S3_breast_habitat.ipynb"
 
@@ -686,28 +685,6 @@ print(f"notebook run time: {time.perf_counter() - T0:.0f} s; outputs in {OUT}")
 ]
 
 
-def write(cells: list[tuple[str, str]], path: Path) -> Path:
-    """Write ``cells`` (``("md" | "code", source)``) to ``path`` without outputs."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3",
-        "language": "python",
-        "name": "python3",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    for i, (kind, src) in enumerate(cells):
-        new = nbformat.v4.new_markdown_cell if kind == "md" else nbformat.v4.new_code_cell
-        cell = new(src.strip("\n"))
-        cell["id"] = f"c{i:02d}"  # stable ids keep diffs small between rebuilds
-        nb.cells.append(cell)
-    nbformat.write(nb, path)
-    ruff = Path(sys.executable).with_name("ruff")
-    ruff = str(ruff) if ruff.exists() else shutil.which("ruff")
-    if ruff:
-        subprocess.run([ruff, "format", "--quiet", str(path)], check=True)
-    return path
-
-
 if __name__ == "__main__":
-    out = write(CELLS, Path(__file__).resolve().parents[1] / NAME)
+    out = build(CELLS, Path(__file__).resolve().parents[1] / NAME)
     print(f"wrote {out}")

@@ -1,7 +1,8 @@
-"""Tiny helper for the notebook builder scripts: cells in, an output-free .ipynb out."""
+"""The one writer of every notebook builder script: cells in, an output-free .ipynb out."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,8 @@ def build(cells: list[tuple[str, str]], path: str | Path) -> Path:
     path = Path(path)
     nbformat.write(nb, path)
     ruff = Path(sys.executable).with_name("ruff")  # the house formatter, if installed
-    if ruff.exists():
-        subprocess.run([str(ruff), "check", "--fix", "-q", str(path)], check=False)
-        subprocess.run([str(ruff), "format", "-q", str(path)], check=False)
+    ruff = str(ruff) if ruff.exists() else shutil.which("ruff")
+    if ruff:
+        subprocess.run([ruff, "check", "--fix", "-q", str(path)], check=False)
+        subprocess.run([ruff, "format", "-q", str(path)], check=True)
     return path
