@@ -52,7 +52,8 @@ class CoxModel:
     loglik_, loglik_null_ : log partial likelihood at the estimate and at 0
         (R ``fit$loglik``).
     n_, events_ : patients used (complete cases) and events.
-    means_ : Series, training means of the design columns (R ``fit$means``).
+    means_ : Series, the centring of the design columns, as R ``fit$means``:
+        training means, 0 for columns holding only -1, 0, 1 (R ``nocenter``).
     levels_ : dict, the coding of each covariate (None when numeric).
 
     Examples
@@ -116,7 +117,9 @@ class CoxModel:
         self.coef_ = fit.params_.copy()
         self.se_ = fit.summary["se(coef)"].copy()
         self.var_ = fit.variance_matrix_.copy()
-        self.means_ = X.mean()
+        # R centres every column except those holding only -1, 0 and 1 (coxph's nocenter)
+        zero_one = X.isin([-1.0, 0.0, 1.0]).all()
+        self.means_ = X.mean().where(~zero_one, 0.0)
         self.loglik_ = fit.log_likelihood_
         self.loglik_null_ = fit.log_likelihood_null_
         self.n_, self.events_ = int(len(X)), int(e.sum())
@@ -160,7 +163,7 @@ class CoxModel:
         """Linear predictor (or relative risk) of new patients.
 
         ``type="lp"`` is as R ``predict(fit, newdata, type = "lp")``: ``(x -
-        means) . beta`` with the training means when ``centered`` (R's default
+        means_) . beta`` when ``centered`` (R's default
         for an unstratified model; for a stratified one R centres within
         strata, radnb on the whole training sample, R ``reference =
         "sample"``); ``centered=False`` gives ``x . beta``. ``type="risk"`` is
