@@ -43,7 +43,9 @@ def test_simulated_notebooks_carry_a_banner(path):
 def test_notebook_executes(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     monkeypatch.setenv("RADNB_OUT", str(tmp_path / "out"))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # the kernel's inline backend (headless, as in JupyterLab) so that the executed copy
+    # saved for the docs carries every figure
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ.setdefault("RADNB_CACHE_DIR", str(tmp_path / "cache"))
     client = NotebookClient(
         nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
