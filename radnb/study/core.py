@@ -541,6 +541,7 @@ class Study(InternalValidationMixin, PlotMixin):
         state = self._fit_on(ids)
         scores, probs = self._predict(state, self.table.index)
         self.state_ = state
+        self.negative_controls_: dict = {}  # filled by negative_controls(), read by report()
         self.signatures_ = state["signatures"]
         self.absent_ = dict(state["absent"])
         self.scores_, self.probabilities_ = scores, probs
@@ -701,6 +702,24 @@ class Study(InternalValidationMixin, PlotMixin):
         )
         out.attrs["notes"] = self.notes()
         return out
+
+    def negative_controls(self, signature: str, **kws):
+        """Rerun a signature's chain on negative controls (see :mod:`radnb.study.controls`).
+
+        Keyword options go to :func:`radnb.study.controls.negative_controls`;
+        the result is also kept for :meth:`report`.
+        """
+        from radnb.study.controls import negative_controls
+
+        res = negative_controls(self, signature, **kws)
+        self.negative_controls_ = {**getattr(self, "negative_controls_", {}), signature: res}
+        return res
+
+    def report(self, path, **kws):
+        """Write the study as one self-contained HTML file (see :mod:`radnb.study.report`)."""
+        from radnb.study.report import write_report
+
+        return write_report(self, path, **kws)
 
     def __repr__(self) -> str:
         counts = self.table[self.split].value_counts()
