@@ -59,7 +59,7 @@ def random_mask(image, mask, rng: np.random.Generator, *, n_tries: int = 300):
 
     m = sitk.GetArrayFromImage(mask) > 0
     img = sitk.GetArrayFromImage(image)
-    body = img > img.min()
+    body = img > img.min() if img.max() > img.min() else np.ones(img.shape, bool)
     idx = np.argwhere(m)
     lo, hi = idx.min(axis=0), idx.max(axis=0)
     shape = np.array(m.shape)
