@@ -214,6 +214,7 @@ class Study(InternalValidationMixin, PlotMixin):
         p_univariable: float = 0.05,
         p_multivariable: float = 0.05,
         candidates: Sequence[str] | None = None,
+        crossfit: int | bool | None = None,
     ) -> Study:
         """Define a model on scores, blocks and/or clinical variables. Chainable.
 
@@ -228,7 +229,19 @@ class Study(InternalValidationMixin, PlotMixin):
             ``"logistic"`` is an unpenalised statsmodels Logit (coefficients,
             odds ratios, nomogram); the others are scaled and fitted with
             ``random_state``.
+        crossfit : None, True or int
+            Number of folds K for cross-fitting (stacking, ``True`` = 5): the
+            model is fitted on out-of-fold scores of its input signatures
+            (each fold refits their whole selection chain on the other
+            training folds); the signatures applied to every cohort stay the
+            ones fitted on all training rows. See :mod:`radnb.study.crossfit`.
+            Default ``None`` (off): a fit is one pass, as published pipelines
+            are, so numbers stay comparable; :meth:`notes` flags a model
+            stacked on fitted signatures without it. Turn it on for combined
+            models (e.g. DL score + Rad score + clinical).
         """
+        from radnb.study.crossfit import check_crossfit
+
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
         for i in inputs:
             if i not in self._signatures and i not in self.blocks:
@@ -247,6 +260,7 @@ class Study(InternalValidationMixin, PlotMixin):
             "p_uni": p_univariable,
             "p_multi": p_multivariable,
             "candidates": candidates,
+            "crossfit": check_crossfit(crossfit),
         }
         return self
 
@@ -460,6 +474,7 @@ class Study(InternalValidationMixin, PlotMixin):
             sig_scores[name] = sig.score(self.blocks[spec["block"]])
         state["signature_scores"] = pd.DataFrame(sig_scores, index=all_ids)
         # bootstrap ids repeat: the score table is indexed by unique ids, select with .loc
+        oof_cache: dict = {}  # out-of-fold signature scores per K (radnb.study.crossfit)
         for name, spec in self._models.items():
             gone = [i for i in spec["inputs"] if i in state["absent"]]
             if gone:
@@ -474,7 +489,9 @@ class Study(InternalValidationMixin, PlotMixin):
                     "spec": spec,
                 }
                 continue
-            info = self._fit_model(name, spec, state, ids)
+            fit_state, cf_notes = self._crossfit_state(spec, state, ids, oof_cache, resample)
+            info = self._fit_model(name, spec, fit_state, ids)
+            info["notes"] += cf_notes
             info["spec"] = spec
             if gone:
                 info["notes"].append(f"absent input(s) {gone} left out")
@@ -482,6 +499,23 @@ class Study(InternalValidationMixin, PlotMixin):
                 state["absent"][name] = info["absent"]
             state["models"][name] = info
         return state
+
+    def _crossfit_state(self, spec, state, ids, cache, resample):
+        """State whose input-signature scores on ``ids`` are out of fold (``crossfit=K``)."""
+        from radnb.study.crossfit import crossfit_state
+
+        sigs = [i for i in spec["inputs"] if i in state["signatures"]]
+        if not spec.get("crossfit") or not sigs:
+            note = "stacked on in-sample signature scores; crossfit=5 gives out-of-fold ones"
+            return state, [note] if sigs and not resample else []
+        sub = {**state, "signatures": {s: state["signatures"][s] for s in sigs}}
+        fit_state, notes = crossfit_state(
+            self, sub, ids, spec["crossfit"], cache, resample=resample
+        )
+        done = f"cross-fitted: second stage on {spec['crossfit']}-fold out-of-fold scores of {sigs}"
+        return {**state, "signature_scores": fit_state["signature_scores"]}, (
+            [] if resample else [done, *notes]
+        )
 
     def _predict(self, state, ids) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Scores (signature linear scores, model log-odds) and probabilities of ``ids``."""
@@ -507,6 +541,7 @@ class Study(InternalValidationMixin, PlotMixin):
         state = self._fit_on(ids)
         scores, probs = self._predict(state, self.table.index)
         self.state_ = state
+        self.negative_controls_: dict = {}  # filled by negative_controls(), read by report()
         self.signatures_ = state["signatures"]
         self.absent_ = dict(state["absent"])
         self.scores_, self.probabilities_ = scores, probs
@@ -667,6 +702,24 @@ class Study(InternalValidationMixin, PlotMixin):
         )
         out.attrs["notes"] = self.notes()
         return out
+
+    def negative_controls(self, signature: str, **kws):
+        """Rerun a signature's chain on negative controls (see :mod:`radnb.study.controls`).
+
+        Keyword options go to :func:`radnb.study.controls.negative_controls`;
+        the result is also kept for :meth:`report`.
+        """
+        from radnb.study.controls import negative_controls
+
+        res = negative_controls(self, signature, **kws)
+        self.negative_controls_ = {**getattr(self, "negative_controls_", {}), signature: res}
+        return res
+
+    def report(self, path, **kws):
+        """Write the study as one self-contained HTML file (see :mod:`radnb.study.report`)."""
+        from radnb.study.report import write_report
+
+        return write_report(self, path, **kws)
 
     def __repr__(self) -> str:
         counts = self.table[self.split].value_counts()
