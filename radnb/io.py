@@ -587,9 +587,9 @@ def check_label_map(arr: np.ndarray, *, patient_id=None, sequence=None, path=Non
 def empty_mask_error(label: int | None = 1, *, patient_id=None, sequence=None, path=None,
                      where: str = "") -> PatientError:  # fmt: skip
     """The one error for an empty mask (check ``"empty_mask"``), used by every step."""
-    what = "a non-zero voxel" if label is None else f"label {label}"
+    what = "" if label is None else f" with label {label}"
     return PatientError(
-        f"the mask is empty: no voxel has {what}{where}; redo the segmentation, choose "
+        f"the mask is empty (no tumour voxel{what}{where}); redo the segmentation, choose "
         "label=, or drop the patient",
         check="empty_mask",
         patient_id=patient_id,
@@ -668,8 +668,8 @@ def mask_voxel_count(path: str | PathLike, label: int | None = 1, *, threshold=N
     try:
         key = (content_hash(path), label, threshold)
         if key not in _COUNTS:
-            arr = _sitk().GetArrayViewFromImage(read_mask(path, label=label, threshold=threshold))
-            _COUNTS[key] = int(np.count_nonzero(arr))
+            mask = read_mask(path, label=label, threshold=threshold)
+            _COUNTS[key] = int(np.count_nonzero(_sitk().GetArrayViewFromImage(mask)))
         return _COUNTS[key]
     except (PatientError, OSError):
         return 0
