@@ -154,9 +154,24 @@ class Study(InternalValidationMixin, PlotMixin):
         df = df.copy()
         df.attrs = {}  # e.g. an errors table: pandas cannot compare DataFrame attrs
         df.index = df.index.astype(str)
+        dup = df.index[df.index.duplicated()].unique()
+        if len(dup):
+            raise CohortError(
+                f"block {name!r} has {len(dup)} duplicated patient ID(s), e.g. {dup[:5].tolist()}; "
+                "keep one row per patient (e.g. df.groupby(level=0).first())"
+            )
         num = df.select_dtypes(include=[np.number, "bool"]).astype(float)
         if num.shape[1] == 0:
             raise RadnbError(f"block {name!r} has no numeric feature columns")
+        inf = np.isinf(num.to_numpy())
+        if inf.any():
+            cols = num.columns[inf.any(axis=0)].tolist()
+            rows = num.index[inf.any(axis=1)].tolist()
+            raise RadnbError(
+                f"block {name!r} has infinite values in {len(cols)} column(s) {cols[:5]} for "
+                f"{len(rows)} patient(s) {rows[:5]}; replace them (e.g. with NaN, "
+                "df.replace([np.inf, -np.inf], np.nan)) or drop those columns"
+            )
         extra = df.index.difference(self.table.index)
         if len(extra) == len(df):
             raise CohortError(f"block {name!r} shares no patient_id with the study table")
@@ -538,6 +553,14 @@ class Study(InternalValidationMixin, PlotMixin):
         if not self._signatures and not self._models:
             raise RadnbError("nothing to fit: define a signature or a model first")
         ids = self.train_ids
+        counts = self.y.loc[ids].value_counts()
+        if len(counts) < 2:
+            only = f"{counts.index[0]:g} ({int(counts.iloc[0])} patients)" if len(counts) else "none"
+            raise RadnbError(
+                f"outcome {self.outcome!r} has a single class among the {len(ids)} training "
+                f"patients ({self.split} == {self.train!r}): {only}. No model can be fitted; "
+                "check the outcome coding (positive=) and the split"
+            )
         state = self._fit_on(ids)
         scores, probs = self._predict(state, self.table.index)
         self.state_ = state
