@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from radnb import io
+from radnb.dicom import masks as _dicom_masks
 from radnb.errors import CohortError, PatientError
 
 __all__ = ["Cohort"]
@@ -103,6 +104,7 @@ class Cohort:
         simulated: bool = False,
         truth: Mapping[str, Any] | None = None,
         duplicates: Sequence[str] = (),
+        mask_options: Mapping[str, Any] | None = None,
     ) -> None:
         clinical = clinical.copy()
         clinical.index = clinical.index.astype(str)
@@ -120,6 +122,7 @@ class Cohort:
         self.simulated = bool(simulated)
         self.truth = dict(truth) if truth is not None else None
         self._duplicates = list(duplicates)
+        self.mask_options = _dicom_masks.MaskOptions.from_mapping(mask_options)
         if split is not None and split not in clinical.columns:
             raise CohortError(
                 f"split column {split!r} is not in the clinical table "
@@ -143,6 +146,7 @@ class Cohort:
         name: str | None = None,
         simulated: bool = False,
         truth: Mapping[str, Any] | None = None,
+        mask_options: Mapping[str, Any] | None = None,
     ) -> Cohort:
         """Build a cohort from a clinical table (CSV / Excel / Parquet path or DataFrame).
 
@@ -161,6 +165,9 @@ class Cohort:
         label : mask label of the tumour (``None``: any non-zero voxel).
         outcomes, survival : declared outcome columns and (time, event) pairs
             that :meth:`validate` checks.
+        mask_options : for mask columns holding RTSTRUCT / DICOM SEG files: which
+            ROI or segment (:class:`radnb.dicom.MaskOptions`), e.g.
+            ``{"roi": "GTV.*", "rule": "union"}`` or ``{"segment": "tumour"}``.
         """
         df, table_dir = _read_table(table)
         if id not in df.columns:
@@ -210,6 +217,7 @@ class Cohort:
             simulated=simulated,
             truth=truth,
             duplicates=duplicates,
+            mask_options=mask_options,
         )
 
     @classmethod
@@ -349,7 +357,11 @@ class Cohort:
         return Path(v) if isinstance(v, str) else None
 
     def mask_path(self, pid: str, sequence: str | None = None) -> Path | None:
-        """Path of a patient's mask (the sequence's own mask if masks are per sequence)."""
+        """Path of a patient's mask (the sequence's own mask if masks are per sequence).
+
+        An RTSTRUCT / SEG file is rasterised onto the sequence's image grid and the
+        path of that NIfTI (in radnb's cache) is returned (:mod:`radnb.dicom.masks`).
+        """
         pid = self._check_pid(pid)
         if self._masks.shape[1] == 0:
             return None
@@ -364,7 +376,9 @@ class Cohort:
                 f"no mask for sequence {sequence!r}; masks exist for {list(self._masks.columns)}"
             )
         v = self._masks.at[pid, col]
-        return Path(v) if isinstance(v, str) else None
+        if not isinstance(v, str):
+            return None
+        return _dicom_masks.cohort_mask_path(self, pid, sequence, Path(v))
 
     def image(self, pid: str, sequence: str | None = None):
         """Read a patient's image (``SimpleITK.Image``) for ``sequence``.
@@ -417,6 +431,7 @@ class Cohort:
             simulated=self.simulated,
             truth=self.truth,
             duplicates=self._duplicates if whole else (),
+            mask_options=self.mask_options,
         )
 
     def subset(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from radnb.dicom import dicom_mask_kind, read_dicom_mask, strip_identifiers
 from radnb.errors import GeometryError, PatientError
 
 __all__ = [
@@ -89,8 +90,10 @@ def read_image(path: str | PathLike, *, patient_id: str | None = None, sequence:
         raise PatientError("file not found; check the path in the clinical table", **where)
     try:
         if path.is_dir():
-            return _dicom_series(path).Execute()
-        return sitk.ReadImage(str(path))
+            return strip_identifiers(_dicom_series(path).Execute())
+        if dicom_mask_kind(path) is not None:  # RTSTRUCT / SEG: radnb.dicom
+            return read_dicom_mask(path, patient_id=patient_id)
+        return strip_identifiers(sitk.ReadImage(str(path)))
     except PatientError as exc:
         raise PatientError(exc.reason, **where) from None
     except RuntimeError as exc:
@@ -152,7 +155,7 @@ def read_image_info(path: str | PathLike):
     path = Path(path)
     if path.is_dir():
         reader = _dicom_series(path)
-        img = sitk.ReadImage(reader.GetFileNames()[0])
+        img = strip_identifiers(sitk.ReadImage(reader.GetFileNames()[0]))
         return img
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
