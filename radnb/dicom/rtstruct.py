@@ -233,7 +233,7 @@ def _referenced(ds) -> tuple[set[str], set[str], set[str]]:
 
 def _check_uids(ds, used_numbers, ref: Reference, where) -> list[str]:
     """Raise on a frame-of-reference mismatch; return warnings."""
-    frames, series, sops = _referenced(ds)
+    frames, _, sops = _referenced(ds)
     roi_frames = {
         str(r.ReferencedFrameOfReferenceUID)
         for r in ds.StructureSetROISequence
@@ -247,8 +247,8 @@ def _check_uids(ds, used_numbers, ref: Reference, where) -> list[str]:
     wanted = roi_frames or frames
     if ref.frame_uid and wanted and ref.frame_uid not in wanted:
         raise DicomMaskError(
-            f"frame of reference mismatch: the RTSTRUCT's ROIs are in frame {sorted(wanted)[0]}, "
-            f"the image series {ref.path} is in frame {ref.frame_uid}; the contours were drawn "
+            "frame of reference mismatch: the RTSTRUCT's ROIs are not in the frame of reference "
+            f"of the image series {ref.path}; the contours were drawn "
             "on another scan (or a registered copy) - point the mask at the RTSTRUCT of this scan",
             check="frame_of_reference",
             **where,
@@ -256,12 +256,12 @@ def _check_uids(ds, used_numbers, ref: Reference, where) -> list[str]:
     if sops and not sops & set(ref.sop_uids):
         if ref.frame_uid and wanted:  # same frame of reference: patient coordinates agree
             return [
-                f"contours were drawn on series {sorted(series)[:1]}, rasterised on series "
-                f"{ref.series_uid} of the same frame of reference"
+                "contours were drawn on another series of the same frame of reference "
+                f"than {ref.path}; rasterised on it"
             ]
         raise DicomMaskError(
-            f"the RTSTRUCT references image instances of series {sorted(series)[:1]} that are not "
-            f"in the image series {ref.path} ({ref.series_uid}); choose the series it was drawn on",
+            "the RTSTRUCT references image instances that are not in the image series "
+            f"{ref.path}; choose the series it was drawn on",
             check="frame_of_reference",
             **where,
         )
@@ -327,7 +327,7 @@ def read_rtstruct(
         folder = next((f for s in series if (f := find_series_near(path, s))), None)
         if folder is None:
             raise DicomMaskError(
-                f"the referenced image series {sorted(series)[:1]} was not found beside the "
+                "the referenced image series was not found beside the "
                 "RTSTRUCT; pass reference= (the image series folder)",
                 check="frame_of_reference",
                 **where,

@@ -118,8 +118,8 @@ def read_seg(
             frame = str(seg.get("FrameOfReferenceUID", ""))
             if ref.frame_uid and frame and frame != ref.frame_uid:
                 raise DicomMaskError(
-                    f"frame of reference mismatch: the SEG is in frame {frame}, the image "
-                    f"series {ref.path} in {ref.frame_uid}; use the SEG made on this scan",
+                    "frame of reference mismatch: the SEG is not in the frame of reference of "
+                    f"the image series {ref.path}; use the SEG made on this scan",
                     check="frame_of_reference",
                     **where,
                 )
