@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from radnb.dicom import dicom_mask_kind, read_dicom_mask, strip_identifiers
 from radnb.errors import GeometryError, PatientError, clean_message
 
 __all__ = [
@@ -479,13 +480,18 @@ def read_image(
     kind = check_file(path, patient_id=patient_id, sequence=sequence)
     try:
         if kind == "folder":
-            img = _read_dicom(path, series, where)
+            img = strip_identifiers(_read_dicom(path, series, where))
+        elif dicom_mask_kind(path) is not None:  # RTSTRUCT / SEG: radnb.dicom
+            try:
+                img = read_dicom_mask(path, patient_id=patient_id)
+            except PatientError as exc:
+                raise PatientError(exc.reason, check=exc.check, **where) from None
         else:
             problem = _scan(path)[1]
             if problem:
                 raise PatientError(f"file is truncated or corrupt ({problem}); re-export it",
                                    check="unreadable", **where)  # fmt: skip
-            img = sitk.ReadImage(str(path))
+            img = strip_identifiers(sitk.ReadImage(str(path)))
     except RuntimeError as exc:
         raise PatientError(
             f"file is unreadable or corrupt ({clean_message(exc)}); re-export it",
