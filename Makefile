@@ -15,11 +15,13 @@ main: install
 
 ## test: install, then run the whole test suite (unit, statistics vs R references, notebooks)
 test: install
+	$(VENV)/bin/ruff check radnb tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check radnb tests benchmarks notebooks
 	$(VENV)/bin/python -m pytest -q --durations=15
 
 lint:
-	$(VENV)/bin/ruff check radnb tests benchmarks
-	$(VENV)/bin/ruff format --check radnb tests benchmarks
+	$(VENV)/bin/ruff check radnb tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check radnb tests benchmarks notebooks
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/

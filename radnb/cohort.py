@@ -541,6 +541,12 @@ class Cohort:
             **kws,
         )
 
+    def view(self, patient_id: str | None = None, **kws: Any):
+        """Open a patient in a :class:`radnb.widgets.viewer.Viewer` (see ``radnb.widgets.view``)."""
+        from radnb.widgets.viewer import view
+
+        return view(self, patient_id, **kws)
+
     # ------------------------------------------------------------------ display
     def _summary_counts(self) -> pd.Series:
         if self.split_column is None:

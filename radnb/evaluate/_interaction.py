@@ -1,7 +1,7 @@
 """Score HR per cohort (S2 design) and treatment effect by risk group (S4 design).
 
 Private helpers behind :mod:`radnb.evaluate.survival`. Cox models are fitted
-with lifelines (Efron ties, as R ``coxph``); HRs carry Wald CIs and p-values;
+by radnb's engine as R ``coxph`` (Efron ties); HRs carry Wald CIs and p-values;
 group comparisons also carry the log-rank p (R ``survdiff``); the interaction is
 tested by a likelihood-ratio test (R ``anova(fit_additive, fit_interaction)``).
 """
@@ -112,7 +112,8 @@ class TreatmentByRisk:
         group_logrank_p (all arms in the risk group).
     interaction : dict with chisq, df, p of the likelihood-ratio test of the
         treatment x risk-group interaction.
-    model : the lifelines CoxPHFitter with the interaction terms.
+    model : the Cox fit with the interaction terms (``.summary``, ``.params_``,
+        ``.log_likelihood_``, as R ``coxph``).
     """
 
     table: pd.DataFrame

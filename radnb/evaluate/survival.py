@@ -19,16 +19,21 @@ import pandas as pd
 from radnb.errors import RadnbError
 from radnb.evaluate import _cindex, _cox, _interaction, _km, _timepoint
 from radnb.evaluate._cindex import CIndexResult
+from radnb.evaluate._cox import CoxFitWarning
+from radnb.evaluate._coxmodel import CoxModel, cox_fit
 from radnb.evaluate._interaction import TreatmentByRisk
 from radnb.evaluate._maxstat import Cutoff, MaxstatResult, maxstat_test
 
 __all__ = [
     "CIndexResult",
+    "CoxFitWarning",
+    "CoxModel",
     "Cutoff",
     "MaxstatResult",
     "TreatmentByRisk",
     "calibration_at",
     "compare_cindex",
+    "cox_fit",
     "cox_table",
     "cutoff",
     "dca_survival",
@@ -243,10 +248,18 @@ def cox_table(
     strata=None,
     level: float = 0.95,
     ph_check: bool = True,
+    ties: str = "efron",
 ) -> pd.DataFrame:
     """Univariable and multivariable Cox regression table.
 
-    Cox models by lifelines with Efron ties (R ``coxph``'s default). Categorical
+    Cox models as R survival 3.x ``coxph(..., ties = ties)``: Newton-Raphson
+    with R's stopping rule (relative change of the log partial likelihood <=
+    1e-9), Efron (R's default) or Breslow ties, so coefficients and SEs equal
+    R's to rounding. No events, a covariate with a single value or collinear
+    covariates raise a :class:`~radnb.errors.RadnbError` saying so; a
+    coefficient that may be infinite (perfect separation: R's "Loglik
+    converged before variable ...") is kept, explained in ``note`` and warned
+    about (:class:`CoxFitWarning`). For new patients use :func:`cox_fit`. Categorical
     covariates (strings, categoricals, or those named in ``categorical``) get
     treatment contrasts against their first level (or ``reference[cov]``), named
     in the ``level`` column. Rows with missing values in a model's columns are
@@ -264,16 +277,19 @@ def cox_table(
     categorical : covariates to dummy-code even if numeric.
     reference : {covariate: reference level}.
     strata : column(s) for a stratified model (R ``strata()``).
-    ph_check : add ``ph_p``, the Schoenfeld-residual test of proportional
-        hazards (lifelines ``proportional_hazard_test`` with the Kaplan-Meier
-        time transform, R ``cox.zph``'s default transform; this is the
-        Grambsch-Therneau approximate test of R survival < 3.0).
+    ph_check : add the proportional-hazards test of R survival >= 3.0
+        ``cox.zph`` (exact score test, Kaplan-Meier time transform, R's
+        default): ``ph_p`` per design column (``cox.zph(fit, terms = FALSE)``),
+        ``ph_term_p`` per covariate (one multi-df test for a factor,
+        ``cox.zph(fit)``) and ``ph_global_p`` (its GLOBAL row).
+    ties : "efron" (R's default) or "breslow".
 
     Returns
     -------
     DataFrame with columns covariate, level, model ("univariable" /
     "multivariable"), n, events, coef, se, hr, lower, upper, p (Wald),
-    term_p (likelihood-ratio p of the whole covariate), ph_p.
+    term_p (likelihood-ratio p of the whole covariate), ph_p, ph_term_p,
+    ph_global_p, note ("" unless the estimate is not usable).
 
     Examples
     --------
@@ -295,6 +311,7 @@ def cox_table(
         strata=strata,
         level=level,
         ph_check=ph_check,
+        ties=ties,
     )
 
 
