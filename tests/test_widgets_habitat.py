@@ -71,3 +71,11 @@ def test_seed_stability(explorer):
     tab = explorer.stability(seeds=(0, 1))
     assert len(tab) == 1 and 0 <= tab["ari"].iloc[0] <= 1 and tab["n_voxels"].iloc[0] > 0
     assert "mean ARI" in explorer.stability_html.value
+
+
+def test_habitat_map_in_the_viewer(explorer, s3):
+    explorer.use_viewer, explorer.viewer_backend = True, "slices"
+    explorer.show_map(s3.patient_ids[1])
+    v = explorer.viewer
+    assert v is not None and v.patient_id == s3.patient_ids[1], explorer.messages.errors
+    assert "habitats" in v.layers

@@ -81,3 +81,18 @@ def test_unfitted_study_is_refused():
 
     with pytest.raises(NotFittedError):
         ModelBoard(rn.Study(small_cohort(), outcome="her2"))
+
+
+def test_patient_click_opens_the_viewer(tmp_path):
+    from _widgets_data import small_cohort
+
+    board = ModelBoard(small_study(), folder=tmp_path, cohort_data=small_cohort())
+    board.viewer_backend = "slices"
+    pid = board.patients.options[2][1]
+    board.patients.value = pid
+    viewer = board.open_selected()
+    assert viewer is not None and viewer.patient_id == pid, board.messages.errors
+    assert board.viewer_box.children == (viewer.widget,)
+    other = board.patients.options[0][1]
+    board.patients.value = other
+    assert board.open_selected() is viewer and viewer.patient_id == other  # reused

@@ -89,3 +89,11 @@ def test_exports(explorer):
     paths = explorer.export.export_figures() + explorer.export.export_tables()
     names = {p.name for p in paths}
     assert {"km.png", "km.svg", "cox.csv", "cox.xlsx", "cox.tex"} <= names
+
+
+def test_patient_click_opens_the_viewer(explorer):
+    explorer.viewer_backend = "slices"
+    pid = explorer.patients.options[1][1]
+    explorer.patients.value = pid
+    viewer = explorer.open_selected()
+    assert viewer is not None and viewer.patient_id == pid, explorer.messages.errors

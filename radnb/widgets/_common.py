@@ -348,23 +348,20 @@ def choose_cohort_ids(cohort, split_value: Any) -> list[str]:
     return [p for p in cohort.patient_ids if splits.get(p) == split_value]
 
 
-def open_patient(viewer: Any, cohort: Any, pid: str, **overlays: Any) -> Any:
-    """Show ``pid`` in a Viewer (created lazily when ``viewer`` is None).
+def open_patient(
+    viewer: Any, cohort: Any, pid: str, *, habitats: Any = None, backend: str = "niivue"
+) -> Any:
+    """Show ``pid`` (and its habitat map) in a :class:`~radnb.widgets.viewer.Viewer`.
 
-    Returns the viewer used, or None when radnb's Viewer is not available.
+    The Viewer is created on first use (``viewer=None``) and reused after that;
+    returns it. This is the linked view of every step widget.
     """
     if viewer is None:
-        try:
-            from radnb.widgets.viewer import Viewer  # noqa: PLC0415 - optional, lazy
-        except ImportError:
-            return None
-        viewer = Viewer(cohort, pid, **overlays)
-        return viewer
-    for name in ("show_patient", "set_patient", "show"):
-        fn = getattr(viewer, name, None)
-        if callable(fn):
-            fn(pid, **overlays) if overlays else fn(pid)
-            return viewer
-    if callable(viewer):
-        viewer(pid)
+        from radnb.widgets.viewer import Viewer
+
+        viewer = Viewer(cohort, pid, backend=backend)
+    else:
+        viewer.show_patient(pid)
+    if habitats is not None:
+        viewer.add_habitats(habitats)
     return viewer

@@ -36,7 +36,9 @@ class HabitatExplorer(W.VBox):
     train : training split value (the model is fitted on those patients only).
     outcome : clinical column to compare habitat fractions by.
     model_kws : extra :class:`HabitatModel` options (e.g. ``n_supervoxels``).
-    viewer : a Viewer for the maps (created lazily when the package has one).
+    viewer : a :class:`~radnb.widgets.viewer.Viewer` for the maps; with
+        ``use_viewer=True`` one is created on the first map shown. The slice
+        plot beside it always works (static exports too).
 
     Attributes
     ----------
@@ -52,13 +54,16 @@ class HabitatExplorer(W.VBox):
         outcome: str | None = None,
         model_kws: dict | None = None,
         viewer: Any = None,
+        use_viewer: bool = False,
         code: CodeLog | None = None,
     ) -> None:
         from radnb.features._voxel import VOXEL_FEATURES
 
         self.cohort, self.train, self.outcome_col = cohort, train, outcome
         self.model_kws = dict(model_kws or {})
-        self.viewer = viewer
+        self.viewer, self.use_viewer = viewer, use_viewer
+        self.viewer_backend = "niivue"
+        self.viewer_box = W.Box()
         self.messages = MessageArea()
         self.code = code or CodeLog(["from radnb.features import habitat"])
         self.model_ = self.maps_ = self.features_ = self.stability_ = None
@@ -99,6 +104,7 @@ class HabitatExplorer(W.VBox):
                 self.summary,
                 W.HBox([self.curve.widget, self.map.widget]),
                 self.patient,
+                self.viewer_box,
                 self.fractions.widget,
                 W.HTML("<b>Habitat feature block</b>"),
                 self.features_html,
@@ -233,8 +239,12 @@ class HabitatExplorer(W.VBox):
         with self.messages.catching(f"habitat map, patient {pid}"):
             if pid not in self.maps_:
                 raise KeyError(f"patient {pid} has no habitat map (see the errors)")
-            if self.viewer is not None:
-                self.viewer = open_patient(self.viewer, self.cohort, pid)
+            if self.viewer is not None or self.use_viewer:
+                self.viewer = open_patient(
+                    self.viewer, self.cohort, pid, habitats=self.maps_[pid],
+                    backend=self.viewer_backend,
+                )  # fmt: skip
+                self.viewer_box.children = (self.viewer.widget,)
             seq = (self.sequences.value or self.cohort.sequences)[0]
             ax = self.map.axes()[0]
             plot_slice(self.cohort.image(pid, seq), self.cohort.mask(pid, seq),

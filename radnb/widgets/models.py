@@ -109,6 +109,8 @@ class ModelBoard(W.VBox):
         self.patients = W.Select(description="Patients", rows=8, layout=W.Layout(width="24em"))
         self.open_button = W.Button(description="Open in viewer", icon="eye")
         self.open_button.on_click(lambda _: self.open_selected())
+        self.viewer_box = W.Box()
+        self.viewer_backend = "niivue"
         self.export = ExportBar(self.figures, self.tables, folder, self.messages)
         self._markers: dict[str, Any] = {}
         self._data: dict[str, np.ndarray] = {}
@@ -129,6 +131,7 @@ class ModelBoard(W.VBox):
                 W.HTML("<b>Paired DeLong p-values</b> (this cohort)"),
                 self.delong_html,
                 W.HBox([self.patients, self.open_button]),
+                self.viewer_box,
                 self.export.widget,
                 self.messages.widget,
             ]
@@ -265,9 +268,10 @@ class ModelBoard(W.VBox):
             self.messages.show("pass cohort_data= to open patients in the viewer", "warning")
             return None
         with self.messages.catching(f"viewer, patient {pid}"):
-            self.viewer = open_patient(self.viewer, self.cohort_data, pid)
-            if self.viewer is None:
-                self.messages.show("the Viewer is not available in this install", "warning")
+            self.viewer = open_patient(
+                self.viewer, self.cohort_data, pid, backend=self.viewer_backend
+            )
+            self.viewer_box.children = (self.viewer.widget,)
             return self.viewer
         return None
 

@@ -126,6 +126,8 @@ class SurvivalExplorer(W.VBox):
         self.patients = W.Select(description="Patients", rows=8, layout=W.Layout(width="24em"))
         self.open_button = W.Button(description="Open in viewer", icon="eye")
         self.open_button.on_click(lambda _: self.open_selected())
+        self.viewer_box = W.Box()
+        self.viewer_backend = "niivue"
         self.export = ExportBar(self.figures, self.tables, folder, self.messages)
         self.cut_ = None
         self.groups_: pd.Series | None = None
@@ -151,6 +153,7 @@ class SurvivalExplorer(W.VBox):
                 self.interaction_html,
                 self.interaction.widget,
                 W.HBox([self.patients, self.open_button]),
+                self.viewer_box,
                 self.export.widget,
                 self.messages.widget,
             ]
@@ -292,7 +295,10 @@ class SurvivalExplorer(W.VBox):
             self.messages.show("select a patient (and pass cohort_data=) first", "warning")
             return None
         with self.messages.catching(f"viewer, patient {pid}"):
-            self.viewer = open_patient(self.viewer, self.cohort_data, pid)
+            self.viewer = open_patient(
+                self.viewer, self.cohort_data, pid, backend=self.viewer_backend
+            )
+            self.viewer_box.children = (self.viewer.widget,)
         return self.viewer
 
     def figures(self) -> dict:
