@@ -146,11 +146,14 @@ def _check_design(X: pd.DataFrame, e: np.ndarray, what: str) -> None:
             "used; a Cox model cannot estimate their effect (drop them or check the data)"
         )
     xc = X.to_numpy(float) - X.to_numpy(float).mean(axis=0)
-    rank = np.linalg.matrix_rank(xc)
+    xc = xc / np.sqrt((xc**2).sum(axis=0))
+    gram = xc.T @ xc  # correlation matrix: rank-deficient exactly when collinear
+    rank = np.linalg.matrix_rank(gram, tol=1e-10)
     if rank < X.shape[1]:
         dup = []
         for j in range(X.shape[1]):
-            if np.linalg.matrix_rank(np.delete(xc, j, axis=1)) == rank:
+            sub = np.delete(np.delete(gram, j, axis=0), j, axis=1)
+            if np.linalg.matrix_rank(sub, tol=1e-10) == rank:
                 dup.append(X.columns[j])
         raise RadnbError(
             f"{what}: covariate columns {dup} are collinear (one is a linear combination "

@@ -211,5 +211,18 @@ class CoxModel:
 
 
 def cox_fit(df: pd.DataFrame, duration: str, event: str, covariates, **kws) -> CoxModel:
-    """Fit a :class:`CoxModel` (``CoxModel(duration, event, covariates, **kws).fit(df)``)."""
+    """Fit a :class:`CoxModel` (``CoxModel(duration, event, covariates, **kws).fit(df)``).
+
+    As R survival 3.x ``coxph(Surv(duration, event) ~ covariates, ties = ...)``;
+    keyword options as :class:`CoxModel` (categorical, reference, strata, ties,
+    level).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": [5, 8, 3, 9, 12, 2, 7, 10], "e": [1, 1, 1, 0, 0, 1, 1, 0],
+    ...                    "x": [2.0, 1.0, 3.0, 0.5, 0.1, 2.5, 0.4, 1.5]})
+    >>> m = cox_fit(df, "t", "e", ["x"], ties="breslow")
+    >>> m.ph_test().index.tolist()
+    ['x', 'GLOBAL']
+    """
     return CoxModel(duration, event, covariates, **kws).fit(df)
