@@ -20,7 +20,8 @@ import radnb  # noqa: E402
 
 # Notebooks executed at build time write their outputs outside the checkout.
 os.environ.setdefault("RADNB_OUT", tempfile.mkdtemp(prefix="radnb-docs-out-"))
-os.environ.setdefault("MPLBACKEND", "Agg")
+# ... and show their figures (the kernel's inline backend, as in JupyterLab)
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 
 project = "radnb"
 author = "radnb developers"
