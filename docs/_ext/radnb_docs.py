@@ -1,8 +1,11 @@
 """Sphinx extension that writes radnb's generated documentation sources.
 
-Run at ``builder-inited``, before Sphinx reads any source, it writes three git-ignored
+Run at ``builder-inited``, before Sphinx reads any source, it writes four git-ignored
 folders inside ``docs/``:
 
+``guide/``
+    The user-guide section: a toctree of every ``docs/*.md`` page (today's guides stay
+    where they are and are the source; a new page appears without editing the docs).
 ``api/``
     The API reference: one page per public module (every module of the ``radnb``
     package whose dotted name has no component starting with ``_``) listing each name
@@ -45,7 +48,9 @@ DOCS = Path(__file__).resolve().parents[1]
 ROOT = DOCS.parent
 PACKAGE = "radnb"
 #: Generated folders (git-ignored), relative to docs/.
-GENERATED = ("api", "notebooks", "screenshots")
+GENERATED = ("guide", "api", "notebooks", "screenshots")
+#: User-guide pages in reading order; any other docs/*.md follows alphabetically.
+GUIDE_ORDER = ["datasets", "radiomics", "habitat", "deep", "study", "evaluation", "survival"]
 
 
 def _write(path: Path, text: str) -> None:
@@ -217,6 +222,24 @@ def _prune(out: Path, keep: set[str]) -> None:
             path.unlink()
 
 
+# -------------------------------------------------------------------- user guide
+
+
+def generate_guide(out: Path) -> list[str]:
+    """Write the user-guide section page: a toctree of every ``docs/*.md`` page."""
+    stems = [p.stem for p in sorted(DOCS.glob("*.md")) if p.stem != "index"]
+    rank = {s: i for i, s in enumerate(GUIDE_ORDER)}
+    stems.sort(key=lambda s: (s == "ARCHITECTURE", rank.get(s, len(rank)), s.lower()))
+    page = [
+        _heading("User guide"),
+        "One page per step, from the cohort to survival analysis; the architecture page\n"
+        "says where each part lives in the code.\n",
+        ".. toctree::\n   :maxdepth: 2\n\n" + "".join(f"   /{s}\n" for s in stems),
+    ]
+    _write(out / "index.rst", "\n".join(page))
+    return stems
+
+
 # --------------------------------------------------------------------- notebooks
 
 
@@ -255,6 +278,13 @@ def collect_notebooks(out: Path) -> list[str]:
     for old in out.glob("*.ipynb"):
         if old.stem not in names:
             old.unlink()
+    page = [
+        _heading("Notebooks"),
+        "The quickstart and one worked study per design, shown with the outputs of the\n"
+        "test run (``make test``). Studies S1-S5 run on SIMULATED cohorts and say so.\n",
+        ".. toctree::\n   :maxdepth: 1\n\n" + "".join(f"   {n}\n" for n in names),
+    ]
+    _write(out / "index.rst", "\n".join(page))
     return names
 
 
@@ -324,6 +354,7 @@ def check_offline(app, exception) -> None:
 
 def generate(app) -> None:
     srcdir = Path(app.srcdir)
+    generate_guide(srcdir / "guide")
     mods = generate_api(srcdir / "api")
     nbs = collect_notebooks(srcdir / "notebooks")
     shots = collect_screenshots(srcdir / "screenshots")
