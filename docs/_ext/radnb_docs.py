@@ -15,9 +15,10 @@ folders inside ``docs/``:
 ``notebooks/``
     Copies of ``notebooks/*.ipynb``. When the test run saved an executed copy (see
     ``tests/test_notebooks.py``; folder ``$RADNB_EXECUTED_DIR``, default
-    ``docs/_executed``) whose code cells match the current notebook, that copy is used
-    and nothing is executed; otherwise the notebook is marked for execution at build
-    time (myst-nb, per-notebook ``execution_mode = "force"``), unless
+    ``docs/_executed``) whose code cells match the current notebook, its outputs are
+    used and nothing is executed (markdown cells come from the current notebook);
+    otherwise the notebook is marked for execution at build time (myst-nb,
+    per-notebook ``execution_mode = "force"``), unless
     ``RADNB_DOCS_EXECUTE=0`` (quick builds while writing docs: shown without outputs).
 ``screenshots/``
     One page per widget with the PNG screenshots the browser tests saved in
@@ -256,6 +257,19 @@ def _code(nb: dict) -> list[str]:
     ]
 
 
+def _with_outputs(nb: dict, executed: dict) -> dict:
+    """The current notebook (its markdown may be newer) with the executed outputs."""
+    ran = iter(c for c in executed["cells"] if c["cell_type"] == "code")
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            done = next(ran)
+            cell["outputs"] = done.get("outputs", [])
+            cell["execution_count"] = done.get("execution_count")
+    if "widgets" in executed.get("metadata", {}):
+        nb.setdefault("metadata", {})["widgets"] = executed["metadata"]["widgets"]
+    return nb
+
+
 def collect_notebooks(out: Path) -> list[str]:
     """Copy each notebook into ``out``: executed copy if current, else marked to run."""
     out.mkdir(parents=True, exist_ok=True)
@@ -265,7 +279,7 @@ def collect_notebooks(out: Path) -> list[str]:
         done = executed_dir() / src.name
         executed = json.loads(done.read_text(encoding="utf-8")) if done.exists() else None
         if executed is not None and _code(executed) == _code(nb):
-            nb = executed
+            nb = _with_outputs(nb, executed)
             logger.info(f"[radnb] {src.name}: outputs from {done}")
         elif os.environ.get("RADNB_DOCS_EXECUTE", "1") == "0":
             logger.info(f"[radnb] {src.name}: no current executed copy; shown WITHOUT outputs")
