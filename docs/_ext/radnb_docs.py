@@ -146,7 +146,7 @@ def canonical_places(modules: dict[str, types.ModuleType]) -> dict[tuple[str, st
 
 
 def _object_page(modname: str, name: str, kind: str) -> str:
-    lines = [_heading(f"{modname}.{name}"), f".. currentmodule:: {modname}\n"]
+    lines = [_heading(name), f".. currentmodule:: {modname}\n"]
     if kind == "class":
         lines.append(f".. autoclass:: {name}\n   :members:\n   :show-inheritance:\n")
     elif kind == "exception":
