@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(tempfile.mkdtemp(prefix="radnb-bench-cache-")) if args.warm_cache else None
     load0 = os.getloadavg()
     rows: list[dict] = []
+    text = "no notebook matched"
     for path in paths:
         row = run_notebook(path, cache=cache, profile=args.profile)
         rows.append(row)
