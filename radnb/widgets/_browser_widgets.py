@@ -20,11 +20,16 @@ def _header(b: Any) -> str:
         )
     t = b.table
     n_err, n_warn = int((t["status"] == "error").sum()), int((t["status"] == "warning").sum())
+    if b.problems is None:
+        status = "not validated (pass problems=cohort.validate())"
+    else:
+        status = (
+            f"<span style='color:#b00020'>{n_err} with errors</span>, "
+            f"<span style='color:#8a6100'>{n_warn} with warnings</span>"
+        )
     return (
         f"{banner}<div class='radnb-browser-header'><b>{html.escape(c.name)}</b>: {len(t)} patients, "
-        f"sequences {html.escape(', '.join(c.sequences))}; "
-        f"<span style='color:#b00020'>{n_err} with errors</span>, "
-        f"<span style='color:#8a6100'>{n_warn} with warnings</span></div>"
+        f"sequences {html.escape(', '.join(c.sequences))}; {status}</div>"
     )
 
 
@@ -109,7 +114,12 @@ def build(b: Any) -> None:
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    if value is None or (isinstance(value, float) and value != value):
+        text = ""
+    elif isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else f"{value:.4g}"
+    else:
+        text = str(value)
     short = text if len(text) <= 60 else text[:57] + "..."
     return f"<span title='{html.escape(text, quote=True)}'>{html.escape(short)}</span>"
 
@@ -123,7 +133,9 @@ def _table(b: Any) -> None:
     b._row_buttons = {}
     for pid, row in b.page_rows().iterrows():
         btn = w.Button(
-            description=str(pid), tooltip=f"open {pid} in the viewer", layout=w.Layout(width="auto")
+            description=str(pid),
+            tooltip=f"open {pid} in the viewer",
+            layout=w.Layout(width=f"{9 * len(str(pid)) + 28}px"),
         )
         btn.add_class("radnb-row")
         if pid == b.selected:
@@ -180,3 +192,4 @@ def refresh(b: Any) -> None:
         _gallery(b)
     if b.viewer is not None and b._own_viewer and not ctl["viewer_box"].children:
         ctl["viewer_box"].children = [b.viewer.widget]
+    ctl["viewer_box"].layout.display = "flex" if ctl["viewer_box"].children else "none"
