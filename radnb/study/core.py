@@ -567,7 +567,9 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         ids = self.train_ids
         counts = self.y.loc[ids].value_counts()
         if len(counts) < 2:
-            only = f"{counts.index[0]:g} ({int(counts.iloc[0])} patients)" if len(counts) else "none"
+            only = (
+                f"{counts.index[0]:g} ({int(counts.iloc[0])} patients)" if len(counts) else "none"
+            )
             raise RadnbError(
                 f"outcome {self.outcome!r} has a single class among the {len(ids)} training "
                 f"patients ({self.split} == {self.train!r}): {only}. No model can be fitted; "
