@@ -10,6 +10,7 @@ Designs (``design=``):
     1. per patient, k-means on voxel features into ``n_supervoxels`` supervoxels;
     2. population k-means on the supervoxel descriptors (mean voxel features) of the
        training patients, ``k`` chosen by ``criterion`` over ``k_range``.
+
     Voxels of any patient are labelled through their own supervoxels: each
     supervoxel takes the habitat of the nearest trained centroid
     (``assign="voxel"`` labels each voxel by its nearest centroid instead).
