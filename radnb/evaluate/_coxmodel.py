@@ -195,11 +195,12 @@ class CoxModel:
         return _cox.ph_terms(self._fit, self.terms_ if terms else None, transform=transform)
 
     def plot(self, *, ax=None, **kws):
-        """Forest plot of the hazard ratios (:func:`radnb.plots.forest_plot`); returns ax."""
-        from radnb.plots.survival import forest_plot
+        """Deprecated: use ``radnb.plots.plot_forest(model.summary, ax=ax)``; returns ax."""
+        from radnb.evaluate._deprecate import lazy_plot
 
         self._check()
-        return forest_plot(self.summary, ax=ax, **kws)
+        plot_forest = lazy_plot("radnb.evaluate.survival.CoxModel", "plot", "plot_forest")
+        return plot_forest(self.summary, ax=ax, **kws)
 
     def __repr__(self) -> str:
         if not hasattr(self, "_fit"):

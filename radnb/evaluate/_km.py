@@ -191,7 +191,26 @@ def km_at(curve: pd.DataFrame, times) -> pd.DataFrame:
 
 
 def n_at_risk(time, at) -> np.ndarray:
-    """Numbers at risk (time >= t) at each t in ``at``."""
+    """Numbers at risk at each time in ``at``: patients with follow-up ``time >= t``.
+
+    As the risk table under R ``survminer::ggsurvplot`` and ``summary(survfit,
+    times=)$n.risk`` (censored and event times alike count up to and including
+    their own time).
+
+    Parameters
+    ----------
+    time : follow-up times.
+    at : time points.
+
+    Returns
+    -------
+    int array, one count per time in ``at``.
+
+    Examples
+    --------
+    >>> n_at_risk([1, 2, 2, 3, 5], [0, 2, 4, 6]).tolist()
+    [5, 4, 1, 0]
+    """
     t = np.sort(np.asarray(time, dtype=float))
     return t.size - np.searchsorted(t, np.asarray(at, dtype=float), side="left")
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
 from radnb.evaluate import _cindex, _cox, _interaction, _km, _timepoint
 from radnb.evaluate._cindex import CIndexResult
 from radnb.evaluate._cox import CoxFitWarning
 from radnb.evaluate._coxmodel import CoxModel, cox_fit
 from radnb.evaluate._interaction import TreatmentByRisk
+from radnb.evaluate._km import n_at_risk
 from radnb.evaluate._maxstat import Cutoff, MaxstatResult, maxstat_test
 
 __all__ = [
@@ -37,15 +37,14 @@ __all__ = [
     "cox_table",
     "cutoff",
     "dca_survival",
-    "forest_plot",
     "harrell_c",
     "hr_by_cohort",
     "kaplan_meier",
     "km_median",
-    "km_plot",
     "logrank_test",
     "maxstat_test",
     "median_table",
+    "n_at_risk",
     "pairwise_logrank",
     "time_dependent_auc",
     "treatment_by_risk",
@@ -540,23 +539,13 @@ def dca_survival(time, event, risks, at: float, *, thresholds=None) -> pd.DataFr
     return _timepoint.net_benefit_at(time, event, risks, at, thr)
 
 
-# ----------------------------------------------------------------------------
-# plots (thin wrappers; see radnb.plots.survival)
-# ----------------------------------------------------------------------------
-def km_plot(time, event, groups=None, **kwargs):
-    """Kaplan-Meier plot; see :func:`radnb.plots.survival.km_plot`."""
-    from radnb.plots.survival import km_plot as _plot
-
-    return _plot(time, event, groups, **kwargs)
+# plots moved to radnb.plots (statistics never import plots): deprecated aliases
+_MOVED_TO_PLOTS = {"km_plot": "plot_km", "forest_plot": "plot_forest"}
 
 
-def forest_plot(table, **kwargs):
-    """Forest plot of a HR table; see :func:`radnb.plots.survival.forest_plot`."""
-    from radnb.plots.survival import forest_plot as _plot
+def __getattr__(name: str):
+    if name in _MOVED_TO_PLOTS:
+        from radnb.evaluate._deprecate import lazy_plot
 
-    return _plot(table, **kwargs)
-
-
-def _check_no_name_clash() -> None:  # pragma: no cover - guard for maintainers
-    if len(set(__all__)) != len(__all__):
-        raise RadnbError("duplicate names in radnb.evaluate.survival.__all__")
+        return lazy_plot("radnb.evaluate.survival", name, _MOVED_TO_PLOTS[name])
+    raise AttributeError(f"module 'radnb.evaluate.survival' has no attribute {name!r}")
