@@ -35,6 +35,7 @@ class _Risk:
     ev_end: np.ndarray  # (m,) last sorted index of each of those blocks
     ev_start: np.ndarray  # (m,) first sorted index of its stratum
     ev_d: np.ndarray  # (m,) deaths in the block
+    ev_d_rows: np.ndarray  # (m,) rows (dead or censored) in the block
     rep: np.ndarray  # (total deaths,) event block of each Efron term
     frac: np.ndarray  # (total deaths,) j / d (Efron) or 0 (Breslow)
     order: np.ndarray  # sorted position -> original row
@@ -58,6 +59,7 @@ def risk_sets(x, time, event, strata=None, ties: str = "efron") -> _Risk:
     ev_block = np.flatnonzero(d > 0)
     ev_d = d[ev_block]
     ev_end = end[ev_block]
+    rows = np.bincount(block, minlength=nb)[ev_block]
     rep = np.repeat(np.arange(ev_block.size), ev_d)
     if ties == "efron":
         offs = np.concatenate([np.arange(k) for k in ev_d]) if ev_d.size else np.zeros(0)
@@ -73,6 +75,7 @@ def risk_sets(x, time, event, strata=None, ties: str = "efron") -> _Risk:
         ev_end=ev_end,
         ev_start=first_of_stratum[ev_end],
         ev_d=ev_d,
+        ev_d_rows=rows,
         rep=rep,
         frac=frac,
         order=order,
@@ -99,19 +102,14 @@ def derivs(beta: np.ndarray, r: _Risk, *, full: bool = False):
     s0 = _window(np.cumsum(w), r)
     s1 = _window(np.cumsum(xw, axis=0), r)
     s2 = _window(np.cumsum(xw[:, :, None] * x[:, None, :], axis=0), r)
-    nb = int(r.block[-1]) + 1
-    dw = np.where(r.dead, w, 0.0)
-    dx = np.where(r.dead[:, None], x, 0.0)
-    d0 = np.bincount(r.block, weights=dw, minlength=nb)[r.ev_block]
-    d1 = np.zeros((nb, x.shape[1]))
-    np.add.at(d1, r.block, dx * w[:, None])
-    d1 = d1[r.ev_block]
-    sx = np.zeros((nb, x.shape[1]))
-    np.add.at(sx, r.block, dx)
-    sx = sx[r.ev_block]  # sum of the dead's covariates per block
-    d2 = np.zeros((nb,) + s2.shape[1:])
-    np.add.at(d2, r.block, (dx * w[:, None])[:, :, None] * x[:, None, :])
-    d2 = d2[r.ev_block]
+    # sums over the dead of each event block (blocks are contiguous once sorted)
+    starts = r.ev_end - r.ev_d_rows + 1
+    dead = r.dead.astype(float)
+    d0 = np.add.reduceat(w * dead, starts)
+    dxw = xw * dead[:, None]
+    d1 = np.add.reduceat(dxw, starts, axis=0)
+    sx = np.add.reduceat(x * dead[:, None], starts, axis=0)
+    d2 = np.add.reduceat(dxw[:, :, None] * x[:, None, :], starts, axis=0)
     f = r.frac
     k = r.rep
     a0 = s0[k] - f * d0[k]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["Viewer", "view"]
+__all__ = ["CohortBrowser", "Viewer", "view"]
 
 _WHERE = {
     "Viewer": "radnb.widgets.viewer",
     "view": "radnb.widgets.viewer",
+    "CohortBrowser": "radnb.widgets.browser",
 }
 
 

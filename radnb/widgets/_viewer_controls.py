@@ -23,7 +23,7 @@ def build_controls(v: Any) -> None:
         "message": w.HTML(),
         "sequence": w.Dropdown(description="sequence", options=[], layout=w.Layout(width="220px")),
         "slice_type": w.ToggleButtons(
-            options=list(slice_types), value=None, style={"button_width": "86px"}
+            options=list(slice_types), value=None, style={"button_width": "96px"}
         ),
         "window": w.Dropdown(
             description="window",
@@ -95,10 +95,7 @@ def sync_controls(v: Any) -> None:
         c["sequence"].value = v.sequence if v.sequence in seqs else None
         c["sequence"].disabled = v.cohort is None
         c["slice_type"].value = v.slice_type if v.slice_type in c["slice_type"].options else None
-        req = v._window_request
-        c["window"].value = (
-            req if isinstance(req, str) and req in v.WINDOWS else ("custom" if req else None)
-        )
+        c["window"].value = v.window_name
         has_mask = "mask" in v.layers
         c["mask_style"].value = v.mask_style
         c["mask_style"].disabled = not has_mask

@@ -216,6 +216,7 @@ class Viewer:
         self.bytes_sent = 0
         self.slice_type = self._check_slice_type(slice_type)
         self._window_request = window
+        self.window_name: str | None = None
         self._box = None
         self._point: np.ndarray | None = None
         self._callbacks: list[Callable[[dict], Any]] = []
@@ -257,6 +258,7 @@ class Viewer:
             self.sequence = sequence
             self.message = str(exc)
             self._refresh_header()
+            self._readout()
             self._backend.clear()
             self._sync_controls()
             return self
@@ -545,10 +547,10 @@ class Viewer:
     def _apply_window(self, window) -> None:
         if self.base is None:
             return
-        if window is None:
-            arr = vd._sitk().GetArrayViewFromImage(self.base.browser)
-            window = "soft tissue" if arr.size and float(arr.min()) < -500 else "p1-p99"
         arr = vd._sitk().GetArrayViewFromImage(self.base.browser)
+        if window is None:  # automatic: CT-like intensities get a CT window
+            window = "soft tissue" if arr.size and float(arr.min()) < -500 else "p1-p99"
+        self.window_name = window if isinstance(window, str) else "custom"
         self.base.window = vd.window_range(arr, window)
 
     def set_window(self, window: str | tuple[float, float]) -> Viewer:
