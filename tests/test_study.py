@@ -164,6 +164,9 @@ def test_clinical_auto_selects_and_absent(rng):
     assert any("other inputs only" in n for n in study.notes())
     with pytest.raises(RadnbError, match="absent"):
         study.score("Clinical")
+    # the absent model's selection table says why nothing qualified
+    tab = study.clinical_selection("Clinical")
+    assert not tab["selected"].any() and "no clinical variable" in tab.attrs["absent"]
     ax = study.plot_roc("Test")
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Clinical: absent" in texts and any(t.startswith("Combined: AUC") for t in texts)
@@ -309,6 +312,22 @@ def test_signature_without_features_can_be_recorded_absent(rng):
     assert res.set_index(["model", "cohort"]).loc[("Combined", "train"), "auc"] > 0.75
     with pytest.raises(RadnbError, match="absent"):
         study.score("Noise score")
+    # an absent signature can be inspected: what selection did and why nothing was kept
+    rep = study.selection_report("Noise score")
+    assert set(rep["feature"]) == set(noise.columns) and not rep["kept"].any()
+    assert (rep["reason"] == "zero at lambda.1se").all()
+    assert "LASSO kept no feature" in rep.attrs["absent"]
+    ax = study.plot_lasso_cv("Noise score")
+    assert len(ax.lines) >= 1
+    note = [t for t in ax.texts if t.get_gid() == "absent-note"]
+    assert note and "absent: Noise score: LASSO kept no feature" in note[0].get_text().replace(
+        "\n", " "
+    )
+    assert study.plot_lasso_path("Noise score").texts
+    with pytest.raises(RadnbError, match="is a signature"):
+        study.clinical_selection("Noise score")
+    with pytest.raises(RadnbError, match="not a signature"):
+        study.selection_report("Combined")
     # the default still raises, with the reason
     strict = Study(table, outcome="her2", train="train", clinical=["age"])
     strict.add_block("noise", noise).signature("Noise score", "noise", steps=["lasso"])
