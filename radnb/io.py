@@ -591,16 +591,22 @@ def compare_geometry(a, b, *, tol: GeometryTolerance | None = None) -> list[str]
 
 
 def geometry_advice(problems: list[str]) -> str:
-    """The real fixes for a geometry mismatch (never 'increase the tolerance')."""
-    pairing = (
-        "check that this mask belongs to this image (same patient, same series: a size or "
-        "direction difference usually means a wrong pairing)"
-    )
-    resample = (
-        "if it does, resample the mask onto the image: "
+    """The real fixes for a geometry mismatch (never 'increase the tolerance').
+
+    Examples
+    --------
+    >>> geometry_advice(["size (4, 4, 4) vs (4, 4, 5)"])[:40]
+    'check that this mask belongs to this ima'
+    """
+    pairing = "check that this mask belongs to this image (same patient, same series)"
+    if any(p.startswith(("size", "direction", "dimension")) for p in problems):
+        pairing += ": a size or direction difference usually means a wrong pairing"
+    else:
+        pairing += ": the mask was probably saved on a resampled or shifted grid"
+    return (
+        f"{pairing}; if it does, resample the mask onto the image: "
         "radnb.preprocess.resample_to(mask, image, interpolator='nearest')"
     )
-    return f"{pairing}; {resample}"
 
 
 def check_same_grid(
