@@ -10,9 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# submodule -> names it exports (each submodule also lists them in __all__)
-_EXPORTS: dict[str, tuple[str, ...]] = {}
-# Owners add their submodule names here, e.g. "classification", "survival".
+# public submodules; each lists its names in __all__
 _SUBMODULES: tuple[str, ...] = (
     "classification",
     "calibration",

@@ -35,6 +35,45 @@ def as_binary(y, *, name: str = "y") -> np.ndarray:
     return arr.astype(int)
 
 
+def align(values: dict) -> tuple:
+    """Put patient-keyed Series in one order; arrays stay positional.
+
+    ``values`` maps an argument name to its value. When two or more values
+    are pandas Series they are paired by index label, not by position: every
+    Series is reordered to the first one's index. Their indexes must hold the
+    same labels, each once; otherwise a :class:`RadnbError` names the labels
+    that differ. Lists and arrays are left as they are (paired by position).
+    """
+    import pandas as pd
+
+    names = list(values)
+    series = [n for n in names if isinstance(values[n], pd.Series)]
+    if len(series) < 2:
+        return tuple(values.values())
+    ref_name = series[0]
+    ref = values[ref_name].index
+    for n in series:
+        idx = values[n].index
+        if not idx.is_unique:
+            dup = list(idx[idx.duplicated()].unique()[:5])
+            raise RadnbError(f"{n} has duplicated index labels {dup}; one row per patient")
+    out = []
+    for n in names:
+        v = values[n]
+        if isinstance(v, pd.Series) and n != ref_name and not v.index.equals(ref):
+            only_ref = list(ref.difference(v.index)[:5])
+            only_v = list(v.index.difference(ref)[:5])
+            if only_ref or only_v or len(v) != len(ref):
+                raise RadnbError(
+                    f"{n} and {ref_name} are Series with different patients in their index: "
+                    f"only in {ref_name}: {only_ref}, only in {n}: {only_v}; "
+                    "select the same patients (or pass arrays to pair by position)"
+                )
+            v = v.reindex(ref)
+        out.append(v)
+    return tuple(out)
+
+
 def as_score(x, n: int, *, name: str = "score") -> np.ndarray:
     """Return ``x`` as a finite float array of length ``n``."""
     arr = np.asarray(x, dtype=float).reshape(-1)

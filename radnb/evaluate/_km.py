@@ -1,6 +1,7 @@
 """Kaplan-Meier estimates, median survival and log-rank tests (R survival conventions).
 
-Private helpers behind :mod:`radnb.evaluate.survival`. Everything here follows
+The public functions are re-exported by :mod:`radnb.evaluate.survival`
+(import them from there). Everything here follows
 R's ``survival`` package: ``survfit`` (Greenwood variance; confidence intervals
 of type ``"log"`` (R's default), ``"log-log"`` or ``"plain"``), ``quantile.survfit``
 for the median and its CI, and ``survdiff`` (rho = 0) for the log-rank test.
@@ -14,8 +15,16 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import RadnbError
+from radnb.evaluate._common import z_quantile
 
-__all__: list[str] = []
+__all__ = [
+    "kaplan_meier",
+    "km_median",
+    "logrank_test",
+    "median_table",
+    "n_at_risk",
+    "pairwise_logrank",
+]
 
 CONF_TYPES = ("log", "log-log", "plain")
 _TOL = np.sqrt(np.finfo(float).eps)
@@ -54,14 +63,6 @@ def check_surv(time, event, *, name: str = "time") -> tuple[np.ndarray, np.ndarr
     if (t < 0).any():
         raise RadnbError(f"{name} must be >= 0; found {t.min():.4g}")
     return t, e
-
-
-def z_of(level: float) -> float:
-    from scipy.stats import norm
-
-    if not 0 < level < 1:
-        raise RadnbError(f"level must be in (0, 1), got {level}")
-    return float(norm.ppf(0.5 + level / 2))
 
 
 def as_groups(groups, n: int) -> pd.Categorical:
@@ -121,7 +122,7 @@ def km_curve(time, event, *, conf_type: str = "log", level: float = 0.95) -> pd.
 
 def conf_bands(surv, se_log, *, conf_type: str, level: float):
     """Pointwise CI of S(t) as R's survfit (``survfit_confint``)."""
-    z = z_of(level)
+    z = z_quantile(level)
     surv = np.asarray(surv, dtype=float)
     se_log = np.asarray(se_log, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -190,8 +191,125 @@ def km_at(curve: pd.DataFrame, times) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "survival", "std_err", "lower", "upper"])
 
 
+def kaplan_meier(
+    time, event, groups=None, *, conf_type: str = "log", level: float = 0.95, times=None
+) -> pd.DataFrame:
+    """Kaplan-Meier estimates with pointwise confidence intervals.
+
+    Follows R ``survfit(Surv(time, event) ~ groups)``: Greenwood variance and
+    ``conf.type`` "log" (R's default), "log-log" or "plain".
+
+    Parameters
+    ----------
+    time, event : follow-up times and 0/1 event indicators (1 = event).
+    groups : optional group labels (a Categorical keeps its order).
+    conf_type : "log", "log-log" or "plain".
+    level : confidence level.
+    times : if given, the estimates at these times (as ``summary(fit, times=)``)
+        instead of at every distinct time.
+
+    Returns
+    -------
+    DataFrame with columns group, time, n_risk, n_event, n_censor, survival,
+    std_err (of S), lower, upper (at every distinct time), or group, time,
+    survival, std_err, lower, upper (at ``times``).
+
+    Examples
+    --------
+    >>> km = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
+    >>> km["survival"].round(3).tolist()
+    [0.8, 0.6, 0.3, 0.3]
+    """
+    t, e = check_surv(time, event)
+    cat = as_groups(groups if groups is not None else np.repeat("all", t.size), t.size)
+    parts = []
+    for g in cat.categories:
+        m = np.asarray(cat) == g
+        cur = km_curve(t[m], e[m], conf_type=conf_type, level=level)
+        if times is not None:
+            cur = km_at(cur, times)
+        cur.insert(0, "group", g)
+        parts.append(cur)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs.update(conf_type=conf_type, level=level)
+    return out
+
+
+def km_median(time, event, *, ci: str = "log", level: float = 0.95) -> tuple[float, float, float]:
+    """Median survival time and its confidence interval, as R ``print(survfit(...))``.
+
+    The median is the smallest time with S(t) <= 0.5 (midpoint of a flat
+    stretch exactly at 0.5); the limits apply the same rule to the confidence
+    curves (R ``quantile.survfit``). ``nan`` where a curve never reaches 0.5.
+
+    Parameters
+    ----------
+    time, event : follow-up times and 0/1 events.
+    ci : confidence-interval type, "log" (R's default), "log-log" or "plain".
+    level : confidence level.
+
+    Returns
+    -------
+    (median, lower, upper)
+
+    Examples
+    --------
+    >>> km_median([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1])
+    (3.5, 2.0, nan)
+    """
+    return km_quantile(time, event, p=0.5, conf_type=ci, level=level)
+
+
+def median_table(time, event, groups=None, *, ci: str = "log", level: float = 0.95) -> pd.DataFrame:
+    """n, events and median survival with CI per group (R ``print(survfit)``).
+
+    Examples
+    --------
+    >>> median_table([1, 2, 3, 4], [1, 1, 1, 1], ["a", "a", "b", "b"])[["group", "median"]]
+      group  median
+    0     a     1.5
+    1     b     3.5
+    """
+    t, e = check_surv(time, event)
+    cat = as_groups(groups if groups is not None else np.repeat("all", t.size), t.size)
+    rows = []
+    for g in cat.categories:
+        m = np.asarray(cat) == g
+        med, lo, hi = km_median(t[m], e[m], ci=ci, level=level)
+        rows.append(
+            {
+                "group": g,
+                "n": int(m.sum()),
+                "events": int(e[m].sum()),
+                "median": med,
+                "lower": lo,
+                "upper": hi,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def n_at_risk(time, at) -> np.ndarray:
-    """Numbers at risk (time >= t) at each t in ``at``."""
+    """Numbers at risk at each time in ``at``: patients with follow-up ``time >= t``.
+
+    As the risk table under R ``survminer::ggsurvplot`` and ``summary(survfit,
+    times=)$n.risk`` (censored and event times alike count up to and including
+    their own time).
+
+    Parameters
+    ----------
+    time : follow-up times.
+    at : time points.
+
+    Returns
+    -------
+    int array, one count per time in ``at``.
+
+    Examples
+    --------
+    >>> n_at_risk([1, 2, 2, 3, 5], [0, 2, 4, 6]).tolist()
+    [5, 4, 1, 0]
+    """
     t = np.sort(np.asarray(time, dtype=float))
     return t.size - np.searchsorted(t, np.asarray(at, dtype=float), side="left")
 
@@ -230,8 +348,20 @@ def logrank_parts(time, event, codes: np.ndarray, k: int, strata=None):
     return obs, exp, var
 
 
-def logrank(time, event, groups, *, strata=None) -> dict:
-    """k-group log-rank test as R ``survdiff(rho = 0)``: chisq, df, p and a table."""
+def logrank_test(time, event, groups, *, strata=None) -> dict:
+    """Log-rank test across groups, as R ``survdiff(Surv(time, event) ~ groups)``.
+
+    Returns
+    -------
+    dict with chisq, df, p and table (group, n, observed, expected,
+    oe2_e = (O-E)^2/E, oe2_v = (O-E)^2/V).
+
+    Examples
+    --------
+    >>> r = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1])
+    >>> round(r["chisq"], 3), r["df"]
+    (5.052, 1)
+    """
     from scipy.stats import chi2
 
     t, e = check_surv(time, event)
@@ -285,7 +415,22 @@ def p_adjust(p, method: str) -> np.ndarray:
 
 
 def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) -> pd.DataFrame:
-    """Log-rank test for every pair of groups, as survminer ``pairwise_survdiff``."""
+    """Log-rank test for every pair of groups with multiplicity adjustment.
+
+    As survminer ``pairwise_survdiff`` (default ``p.adjust.method = "BH"``;
+    "holm", "bonferroni" and "none" also available, as R ``p.adjust``).
+
+    Returns
+    -------
+    DataFrame with columns group1, group2, chisq, p, p_adj.
+
+    Examples
+    --------
+    >>> t = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    >>> pw = pairwise_logrank(t, [1] * 9, list("aaabbbccc"), adjust="holm")
+    >>> pw[["group1", "group2"]].values.tolist()
+    [['a', 'b'], ['a', 'c'], ['b', 'c']]
+    """
     t, e = check_surv(time, event)
     cat = as_groups(groups, t.size)
     rows = []
@@ -293,7 +438,7 @@ def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) ->
         m = np.isin(np.asarray(cat), [a, b])
         sub = pd.Categorical(np.asarray(cat)[m], categories=[a, b])
         st = None if strata is None else np.asarray(strata)[m]
-        r = logrank(t[m], e[m], sub, strata=st)
+        r = logrank_test(t[m], e[m], sub, strata=st)
         rows.append((a, b, r["chisq"], r["p"]))
     out = pd.DataFrame(rows, columns=["group1", "group2", "chisq", "p"])
     out["p_adj"] = p_adjust(out["p"].to_numpy(), adjust)

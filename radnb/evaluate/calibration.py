@@ -27,6 +27,7 @@ import pandas as pd
 
 from radnb.errors import RadnbError
 from radnb.evaluate._common import (
+    align,
     as_binary,
     as_prob,
     logistic_fit,
@@ -51,6 +52,7 @@ _EPS = 1e-12
 
 
 def _inputs(y, p, *, open_interval: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    y, p = align({"y": y, "p": p})
     yy = as_binary(y)
     pp = as_prob(p, yy.size, open_interval=open_interval)
     return yy, pp
@@ -166,7 +168,10 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
     referred to chi-square with ``g - 2`` degrees of freedom. Tied quantiles
     (e.g. a score with few distinct values) merge groups and empty groups are
     dropped; then ``groups < g`` and ``df = groups - 2`` (R's ``cut`` would
-    stop with an error). ``df = g - 2`` is the development-data reference
+    stop with an error). Cutting at the unique quantiles turns k distinct risks
+    into at most k - 1 groups, so a model with 2 or 3 distinct risks has fewer
+    than the 3 groups the test needs: that raises a :class:`RadnbError` saying
+    so (``evaluation_table`` puts the reason in ``hl_note``). ``df = g - 2`` is the development-data reference
     distribution (risks fitted on the same patients); for risks fixed in
     advance (external validation) Hosmer & Lemeshow suggest ``g`` degrees of
     freedom, and ``g - 2`` is then anti-conservative.
@@ -203,7 +208,13 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
     stat = float(terms.sum())
     df = k - 2
     if df < 1:
-        raise RadnbError(f"Hosmer-Lemeshow needs at least 3 distinct risk groups; p has only {k}")
+        distinct = int(np.unique(pp).size)
+        raise RadnbError(
+            f"Hosmer-Lemeshow needs at least 3 risk groups (df = groups - 2); the "
+            f"{distinct} distinct predicted risk(s) fall into only {k} quantile group(s) "
+            f"(R hoslem.test cuts at the unique quantiles of p, so k distinct risks give "
+            f"at most k - 1 groups); a model with so few risk levels cannot be tested this way"
+        )
     table = pd.DataFrame(
         {
             "group": np.arange(k),

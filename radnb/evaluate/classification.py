@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import RadnbError
-from radnb.evaluate._common import as_binary, as_score, need_both_classes, two_sided_p, z_quantile
+from radnb.evaluate._common import (
+    align,
+    as_binary,
+    as_score,
+    need_both_classes,
+    two_sided_p,
+    z_quantile,
+)
 
 __all__ = [
     "AUCResult",
@@ -108,6 +115,7 @@ def _resolve(y: np.ndarray, s: np.ndarray, direction: str) -> str:
 
 
 def _prepare(y, score, direction: str) -> tuple[np.ndarray, np.ndarray, str]:
+    y, score = align({"y": y, "score": score})
     yy = as_binary(y)
     s = as_score(score, yy.size)
     need_both_classes(yy, what="ROC analysis")
@@ -182,7 +190,9 @@ def auc_ci(
     y : array of 0/1 or bool
         Outcome, 1 (True) = case.
     score : array of float
-        Predictor; see ``direction``.
+        Predictor; see ``direction``. When ``y`` and ``score`` are both
+        pandas Series they are paired by index label (patient), not by
+        position; indexes holding different labels are an error.
     method : {"delong", "bootstrap"}
         ``"delong"``: normal CI ``auc +- z * se`` with the DeLong (1988)
         variance, clipped to [0, 1], as ``pROC::ci.auc(method = "delong")``.
@@ -267,6 +277,9 @@ def delong_test(
     y : array of 0/1
         Outcome for ``score1`` (and ``score2`` when paired).
     score1, score2 : arrays of float
+        pandas Series (and a Series ``y``) are paired by index label
+        (patient), not by position; their indexes must hold the same labels.
+        Arrays and lists are paired by position.
     paired : bool
     direction : "auto", "<", ">" or a pair of them
         One direction per score; ``"auto"`` is resolved for each score as
@@ -295,6 +308,7 @@ def delong_test(
     if paired:
         if y2 is not None:
             raise RadnbError("y2 is only for unpaired tests; pass paired=False")
+        y, score1, score2 = align({"y": y, "score1": score1, "score2": score2})
         yy = as_binary(y)
         need_both_classes(yy, what="delong_test")
         s1 = as_score(score1, yy.size, name="score1")
@@ -304,6 +318,11 @@ def delong_test(
         var = cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]
         method = "DeLong paired"
     else:
+        if y2 is None:
+            y, score1, score2 = align({"y": y, "score1": score1, "score2": score2})
+        else:
+            y, score1 = align({"y": y, "score1": score1})
+            y2, score2 = align({"y2": y2, "score2": score2})
         yy = as_binary(y)
         yb = yy if y2 is None else as_binary(y2, name="y2")
         need_both_classes(yy, what="delong_test")
@@ -530,6 +549,7 @@ def threshold_metrics(
     >>> m["sensitivity"]["estimate"], m["specificity"]["estimate"]
     (1.0, 0.5)
     """
+    y, score = align({"y": y, "score": score})
     yy = as_binary(y)
     s = as_score(score, yy.size)
     d = _resolve(yy, s, direction) if direction == "auto" else _check_direction(direction)

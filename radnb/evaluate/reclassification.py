@@ -30,6 +30,7 @@ import pandas as pd
 
 from radnb.errors import RadnbError
 from radnb.evaluate._common import (
+    align,
     as_binary,
     as_prob,
     need_both_classes,
@@ -41,6 +42,7 @@ __all__ = ["nri", "idi"]
 
 
 def _inputs(y, p_old, p_new):
+    y, p_old, p_new = align({"y": y, "p_old": p_old, "p_new": p_new})
     yy = as_binary(y)
     need_both_classes(yy, what="reclassification")
     po = as_prob(p_old, yy.size, name="p_old")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from radnb.errors import CohortError, NotFittedError, RadnbError
 from radnb.study.clinical import ClinicalEncoder, _logit_fit, select_clinical
+from radnb.study.confounding import ConfoundingMixin
 from radnb.study.plotting import PlotMixin
 from radnb.study.signature import Signature, _expit, _logit
 from radnb.study.validation import InternalValidationMixin
@@ -24,7 +25,7 @@ class _EmptySignature(RadnbError):
     """Selection kept no feature and the signature was declared ``on_empty="absent"``."""
 
 
-class Study(InternalValidationMixin, PlotMixin):
+class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
     """A radiomics / deep-learning classification study with a train / test design.
 
     Parameters
@@ -51,6 +52,12 @@ class Study(InternalValidationMixin, PlotMixin):
         out other endpoints (e.g. survival times) by listing candidates.
     random_state : int
         Seed for every random step (CV folds, resampling, estimators).
+    centre : str, optional
+        Centre / batch / scanner column. Default: a column named ``centre``,
+        ``center``, ``institution``, ``hospital``, ``batch``,
+        ``scanner``, ``vendor`` or ``manufacturer`` if there is one. With a
+        centre column, :meth:`results` checks every score for confounding by
+        centre (:meth:`confounding`) and warns.
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class Study(InternalValidationMixin, PlotMixin):
         positive: Any = None,
         clinical: Sequence[str] | None = None,
         random_state: int = 0,
+        centre: str | None = None,
     ):
         if hasattr(data, "clinical") and not isinstance(data, pd.DataFrame):
             table = data.clinical.copy()
@@ -79,7 +87,10 @@ class Study(InternalValidationMixin, PlotMixin):
         if table.index.duplicated().any():
             dup = table.index[table.index.duplicated()].unique()[:5].tolist()
             raise CohortError(f"duplicated patient IDs in the study table, e.g. {dup}")
-        for col, what in ((outcome, "outcome"), (split, "split")):
+        checked = [(outcome, "outcome"), (split, "split")] + (
+            [(centre, "centre")] if centre else []
+        )
+        for col, what in checked:
             if col not in table.columns:
                 raise CohortError(
                     f"{what} column {col!r} not in the table; columns: {list(table.columns)[:20]}"
@@ -118,6 +129,7 @@ class Study(InternalValidationMixin, PlotMixin):
             else [c for c in table.columns if c not in excluded and not id_like(table[c])]
         )
         self.random_state = random_state
+        self.centre = centre
         self.blocks: dict[str, pd.DataFrame] = {}
         self._signatures: dict[str, dict] = {}
         self._models: dict[str, dict] = {}
@@ -154,9 +166,24 @@ class Study(InternalValidationMixin, PlotMixin):
         df = df.copy()
         df.attrs = {}  # e.g. an errors table: pandas cannot compare DataFrame attrs
         df.index = df.index.astype(str)
+        dup = df.index[df.index.duplicated()].unique()
+        if len(dup):
+            raise CohortError(
+                f"block {name!r} has {len(dup)} duplicated patient ID(s), e.g. {dup[:5].tolist()}; "
+                "keep one row per patient (e.g. df.groupby(level=0).first())"
+            )
         num = df.select_dtypes(include=[np.number, "bool"]).astype(float)
         if num.shape[1] == 0:
             raise RadnbError(f"block {name!r} has no numeric feature columns")
+        inf = np.isinf(num.to_numpy())
+        if inf.any():
+            cols = num.columns[inf.any(axis=0)].tolist()
+            rows = num.index[inf.any(axis=1)].tolist()
+            raise RadnbError(
+                f"block {name!r} has infinite values in {len(cols)} column(s) {cols[:5]} for "
+                f"{len(rows)} patient(s) {rows[:5]}; replace them (e.g. with NaN, "
+                "df.replace([np.inf, -np.inf], np.nan)) or drop those columns"
+            )
         extra = df.index.difference(self.table.index)
         if len(extra) == len(df):
             raise CohortError(f"block {name!r} shares no patient_id with the study table")
@@ -538,6 +565,16 @@ class Study(InternalValidationMixin, PlotMixin):
         if not self._signatures and not self._models:
             raise RadnbError("nothing to fit: define a signature or a model first")
         ids = self.train_ids
+        counts = self.y.loc[ids].value_counts()
+        if len(counts) < 2:
+            only = (
+                f"{counts.index[0]:g} ({int(counts.iloc[0])} patients)" if len(counts) else "none"
+            )
+            raise RadnbError(
+                f"outcome {self.outcome!r} has a single class among the {len(ids)} training "
+                f"patients ({self.split} == {self.train!r}): {only}. No model can be fitted; "
+                "check the outcome coding (positive=) and the split"
+            )
         state = self._fit_on(ids)
         scores, probs = self._predict(state, self.table.index)
         self.state_ = state
@@ -649,33 +686,51 @@ class Study(InternalValidationMixin, PlotMixin):
         models: Sequence[str] | None = None,
         formatted: bool = False,
         level: float = 0.95,
+        by: str | None = None,
     ) -> pd.DataFrame:
         """Model x cohort table: AUC (DeLong CI), threshold metrics at the training
         Youden cut-off, Brier score and Hosmer-Lemeshow p.
 
         Absent models are skipped; their reasons are in ``table.attrs["notes"]``
         (and :meth:`notes`). ``formatted=True`` gives display strings.
+        ``by``: a column of the study table (centre, sex, stage, ...): one
+        block of rows per value of it, in a column of that name (subgroups
+        with one outcome class are left out). When the study has a centre
+        column (:meth:`centre_column`) every score is checked for confounding
+        by centre; a flagged score gives a warning and a note pointing to
+        :meth:`confounding`.
         """
         from radnb.evaluate.results import evaluation_table, format_results
 
         self._check_fitted()
         names = list(models) if models is not None else self.outputs
         names = [n for n in names if n not in self.absent_]
+        if by is not None and by not in self.table.columns:
+            raise RadnbError(f"results(by={by!r}): no such column in the study table")
+        groups = [(None, self.table.index)]
+        if by is not None:
+            col = self.table[by]
+            groups = [(v, self.table.index[col == v]) for v in sorted(col.dropna().unique())]
         parts = []
-        for c in cohorts if cohorts is not None else self.cohorts:
-            ids = self.cohort_ids(c)
-            if not len(ids):
-                continue
-            t = evaluation_table(
-                self.y.loc[ids],
-                {n: self.scores_.loc[ids, n] for n in names},
-                probabilities={n: self.probabilities_.loc[ids, n] for n in names},
-                directions=self.directions_,
-                thresholds=self.thresholds_,
-                level=level,
-            )
-            t.insert(1, "cohort", self.cohorts[self._cohort_value(c)])
-            parts.append(t)
+        for value, members in groups:
+            for c in cohorts if cohorts is not None else self.cohorts:
+                ids = self.cohort_ids(c).intersection(members, sort=False)
+                if not len(ids) or (by is not None and self.y.loc[ids].nunique() < 2):
+                    continue
+                t = evaluation_table(
+                    self.y.loc[ids],
+                    {n: self.scores_.loc[ids, n] for n in names},
+                    probabilities={n: self.probabilities_.loc[ids, n] for n in names},
+                    directions=self.directions_,
+                    thresholds=self.thresholds_,
+                    level=level,
+                )
+                t.insert(1, "cohort", self.cohorts[self._cohort_value(c)])
+                if by is not None:
+                    t.insert(2, by, value)
+                parts.append(t)
+        if not parts:
+            raise RadnbError("results: no cohort (or subgroup) has both outcome classes")
         out = pd.concat(parts, ignore_index=True)
         order = {n: i for i, n in enumerate(names)}
         out = out.sort_values("model", key=lambda s: s.map(order), kind="stable")
@@ -683,6 +738,9 @@ class Study(InternalValidationMixin, PlotMixin):
         if formatted:
             out = format_results(out)
         out.attrs["notes"] = self.notes()
+        note = self._confounding_warning()
+        if note:
+            out.attrs["notes"].append(note)
         return out
 
     def delong_table(
