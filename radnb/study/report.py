@@ -344,10 +344,6 @@ def render_report(
     simulated: bool | None = None,
 ) -> str:
     """The report as an HTML string (see :func:`write_report`)."""
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg")
     study._check_fitted()
     if simulated is None:
         simulated = bool(getattr(cohort, "simulated", False))
