@@ -255,3 +255,74 @@ def test_test_result_is_read_only_and_pickles():
         r.details["auc1"] = 0.0
     r2 = pickle.loads(pickle.dumps(r))
     assert dict(r2) == dict(r) and r2.method == r.method and r2 == r
+
+
+# ----------------------------------------------------------------------------- 13.9 vocabulary
+
+
+def test_one_p_adjustment_matches_r_p_adjust():
+    from radnb.errors import RadnbError
+    from radnb.evaluate._common import p_adjust
+
+    p = [0.01, 0.04, 0.03, 0.2, np.nan]
+    # R: p.adjust(c(0.01, 0.04, 0.03, 0.2), "holm") -> 0.04 0.09 0.09 0.20
+    assert p_adjust(p, "holm")[:4] == pytest.approx([0.04, 0.09, 0.09, 0.2])
+    # R: p.adjust(c(0.01, 0.04, 0.03, 0.2), "BH") -> 0.04 0.05333333 0.05333333 0.20
+    assert p_adjust(p, "BH")[:4] == pytest.approx([0.04, 0.0533333333, 0.0533333333, 0.2])
+    # R: p.adjust(c(0.01, 0.04, 0.03, 0.2), "bonferroni") -> 0.04 0.16 0.12 0.80
+    assert p_adjust(p, "bonferroni")[:4] == pytest.approx([0.04, 0.16, 0.12, 0.8])
+    assert np.isnan(p_adjust(p, "holm")[4])
+    assert p_adjust(p, "fdr")[:4] == pytest.approx(p_adjust(p, "fdr_bh")[:4])
+    assert p_adjust(p, None)[:4] == pytest.approx(p[:4])
+    with pytest.raises(RadnbError, match="adjust must be"):
+        p_adjust(p, "nonsense")
+
+
+def test_pairwise_tables_share_p_and_p_adjusted():
+    from radnb.evaluate import pairwise_delong
+    from radnb.evaluate.survival import pairwise_logrank
+
+    rng = np.random.default_rng(0)
+    t = rng.exponential(5, 60)
+    g = np.repeat(["a", "b", "c"], 20)
+    pw = pairwise_logrank(t, np.ones(60, int), g, adjust="holm")
+    assert {"p", "p_adjusted", "p_adj"} <= set(pw.columns)
+    assert pw["p_adj"].tolist() == pw["p_adjusted"].tolist()
+    y = rng.integers(0, 2, 60)
+    pd_ = pairwise_delong(
+        y,
+        {"a": rng.normal(size=60), "b": rng.normal(size=60), "c": y + rng.normal(size=60)},
+        adjust="BH",
+    )
+    assert (pd_["p_adjusted"] >= pd_["p"] - 1e-15).all()
+
+
+def test_conf_type_everywhere_and_ci_deprecated():
+    from radnb.evaluate.survival import calibration_at, km_median, median_table
+
+    t, e = [1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 0, 1, 1, 0, 1, 1]
+    new = km_median(t, e, conf_type="log-log")
+    with pytest.warns(DeprecationWarning, match=r"km_median\(conf_type=\.\.\.\)"):
+        old = km_median(t, e, ci="log-log")
+    assert tuple(old) == pytest.approx(tuple(new), nan_ok=True)
+    assert tuple(new) != pytest.approx(tuple(km_median(t, e)), nan_ok=True)
+    with pytest.warns(DeprecationWarning, match="median_table"):
+        a = median_table(t, e, ci="plain")
+    assert a.equals(median_table(t, e, conf_type="plain"))
+    risk = [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.1]
+    c_log = calibration_at(t, e, risk, 4.5, n_groups=2)
+    c_pl = calibration_at(t, e, risk, 4.5, n_groups=2, conf_type="plain")
+    assert c_log["observed"].tolist() == c_pl["observed"].tolist()
+    assert c_log["upper"].tolist() != c_pl["upper"].tolist()
+
+
+def test_decision_curve_pair_and_deprecated_dca_survival():
+    from radnb.evaluate import decision_curve
+    from radnb.evaluate.survival import dca_survival, decision_curve_survival
+
+    args = ([1, 2, 3, 4], [1, 0, 1, 0], {"m": [0.9, 0.2, 0.8, 0.1]}, 3.5)
+    new = decision_curve_survival(*args, thresholds=[0.5])
+    with pytest.warns(DeprecationWarning, match="decision_curve_survival"):
+        old = dca_survival(*args, thresholds=[0.5])
+    assert old.equals(new)
+    assert callable(decision_curve)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import RadnbError
-from radnb.evaluate._common import z_quantile
+from radnb.evaluate._common import p_adjust, z_quantile
 from radnb.evaluate._deprecate import ci_to_conf_type
 from radnb.evaluate._result import Estimate, TestResult
 
@@ -416,39 +416,18 @@ def logrank_test(time, event, groups, *, strata=None) -> TestResult:
     )
 
 
-def p_adjust(p, method: str) -> np.ndarray:
-    """Holm / Benjamini-Hochberg / Bonferroni adjustment, as R ``p.adjust``."""
-    p = np.asarray(p, dtype=float)
-    m = p.size
-    if method in ("none", None):
-        return p.copy()
-    order = np.argsort(p)
-    ps = p[order]
-    if method == "bonferroni":
-        adj = np.minimum(ps * m, 1.0)
-    elif method == "holm":
-        adj = np.minimum(np.maximum.accumulate(ps * (m - np.arange(m))), 1.0)
-    elif method in ("BH", "fdr"):
-        raw = ps * m / np.arange(1, m + 1)
-        adj = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 1.0)
-    else:
-        raise RadnbError(
-            f"p_adjust method must be 'holm', 'BH', 'bonferroni' or 'none'; got {method!r}"
-        )
-    out = np.empty(m)
-    out[order] = adj
-    return out
-
-
 def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) -> pd.DataFrame:
     """Log-rank test for every pair of groups with multiplicity adjustment.
 
     As survminer ``pairwise_survdiff`` (default ``p.adjust.method = "BH"``;
-    "holm", "bonferroni" and "none" also available, as R ``p.adjust``).
+    "holm", "bonferroni", "hochberg", "BY" and "none" also available, as R
+    ``p.adjust``; computed by statsmodels' ``multipletests``).
 
     Returns
     -------
-    DataFrame with columns group1, group2, chisq, p, p_adj.
+    DataFrame with columns group1, group2, chisq, p, p_adjusted (as
+    :func:`~radnb.evaluate.pairwise_delong`) and p_adj (the former name of
+    p_adjusted, kept for one release).
 
     Examples
     --------
@@ -467,6 +446,7 @@ def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) ->
         r = logrank_test(t[m], e[m], sub, strata=st)
         rows.append((a, b, r["chisq"], r["p"]))
     out = pd.DataFrame(rows, columns=["group1", "group2", "chisq", "p"])
-    out["p_adj"] = p_adjust(out["p"].to_numpy(), adjust)
+    out["p_adjusted"] = p_adjust(out["p"].to_numpy(), adjust)
+    out["p_adj"] = out["p_adjusted"]  # deprecated name, kept for one release
     out.attrs["adjust"] = adjust
     return out

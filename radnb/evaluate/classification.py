@@ -31,6 +31,7 @@ from radnb.evaluate._common import (
     as_binary,
     as_score,
     need_both_classes,
+    p_adjust,
     two_sided_p,
     z_quantile,
 )
@@ -397,8 +398,9 @@ def pairwise_delong(
     scores : mapping name -> score (or a DataFrame, one column per model)
     direction : "auto", "<", ">" or a mapping name -> direction
         Pass the directions fixed on the training cohort.
-    adjust : {None, "holm", "bonferroni"}
-        Multiplicity adjustment of the p-values (column ``p_adjusted``).
+    adjust : {None, "holm", "bonferroni", "BH", ...}
+        Multiplicity adjustment of the p-values (column ``p_adjusted``), as
+        R ``p.adjust`` (statsmodels' ``multipletests``).
     level : float
 
     Returns
@@ -442,20 +444,7 @@ def pairwise_delong(
                 }
             )
     out = pd.DataFrame(rows)
-    p = out["p"].to_numpy()
-    k = p.size
-    if adjust is None:
-        out["p_adjusted"] = p
-    elif adjust == "bonferroni":
-        out["p_adjusted"] = np.minimum(p * k, 1.0)
-    elif adjust == "holm":
-        order = np.argsort(p)
-        adj = np.maximum.accumulate(p[order] * (k - np.arange(k)))
-        res = np.empty(k)
-        res[order] = np.minimum(adj, 1.0)
-        out["p_adjusted"] = res
-    else:
-        raise RadnbError(f"adjust must be None, 'holm' or 'bonferroni', got {adjust!r}")
+    out["p_adjusted"] = p_adjust(out["p"].to_numpy(), adjust)
     return out
 
 
