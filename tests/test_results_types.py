@@ -51,6 +51,10 @@ def test_evaluate_survival_plot_aliases_are_lazy_and_warn():
         assert sv.forest_plot is plot_forest
     with pytest.raises(AttributeError):
         sv.no_such_name  # noqa: B018
+    import radnb.evaluate as ev
+
+    with pytest.warns(DeprecationWarning, match="plot_km"):
+        assert ev.km_plot is plot_km
 
 
 def test_n_at_risk_public():

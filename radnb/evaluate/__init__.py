@@ -42,6 +42,8 @@ def __getattr__(name: str) -> Any:
             value = getattr(mod, name)
             globals()[name] = value
             return value
+    if name in ("km_plot", "forest_plot"):  # deprecated: moved to radnb.plots (warns)
+        return getattr(importlib.import_module("radnb.evaluate.survival"), name)
     raise AttributeError(f"module 'radnb.evaluate' has no attribute {name!r}")
 
 
