@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from radnb import io
+from radnb.dicom import masks as _dicom_masks
 from radnb.errors import CohortError, PatientError
 
 __all__ = ["Cohort"]
@@ -165,6 +166,7 @@ class Cohort:
         blank_ids: Sequence[int] = (),
         read_options: Mapping[str, Mapping[str, Any]] | None = None,
         mask_threshold: float | None = None,
+        mask_options: Mapping[str, Any] | None = None,
     ) -> None:
         clinical = clinical.copy()
         clinical.index = clinical.index.astype(str)
@@ -192,6 +194,7 @@ class Cohort:
                 f"read_options: keys must be sequences {self.sequences} (or '*') and options "
                 f"'series' / 'volume'; got {self.read_options}"
             )
+        self.mask_options = _dicom_masks.MaskOptions.from_mapping(mask_options)
         if split is not None and split not in clinical.columns:
             raise CohortError(
                 f"split column {split!r} is not in the clinical table "
@@ -218,6 +221,7 @@ class Cohort:
         encoding: str | None = None,
         read_options: Mapping[str, Mapping[str, Any]] | None = None,
         mask_threshold: float | None = None,
+        mask_options: Mapping[str, Any] | None = None,
     ) -> Cohort:
         """Build a cohort from a clinical table (CSV / Excel / Parquet path or DataFrame).
 
@@ -239,6 +243,9 @@ class Cohort:
         encoding : text encoding of a CSV / TSV table (default UTF-8, with or
             without a byte-order mark), e.g. ``"latin-1"``.
         read_options, mask_threshold : see :class:`Cohort`.
+        mask_options : for mask columns holding RTSTRUCT / DICOM SEG files: which
+            ROI or segment (:class:`radnb.dicom.MaskOptions`), e.g.
+            ``{"roi": "GTV.*", "rule": "union"}`` or ``{"segment": "tumour"}``.
 
         Patient IDs are text from the first read (``"007"`` stays ``"007"``); a
         row with a blank ID is left out and reported by :meth:`validate`
@@ -306,6 +313,7 @@ class Cohort:
             blank_ids=blank_rows,
             read_options=read_options,
             mask_threshold=mask_threshold,
+            mask_options=mask_options,
         )
 
     @classmethod
@@ -455,7 +463,11 @@ class Cohort:
         return Path(v) if isinstance(v, str) else None
 
     def mask_path(self, pid: str, sequence: str | None = None) -> Path | None:
-        """Path of a patient's mask (the sequence's own mask if masks are per sequence)."""
+        """Path of a patient's mask (the sequence's own mask if masks are per sequence).
+
+        An RTSTRUCT / SEG file is rasterised onto the sequence's image grid and the
+        path of that NIfTI (in radnb's cache) is returned (:mod:`radnb.dicom.masks`).
+        """
         pid = self._check_pid(pid)
         if self._masks.shape[1] == 0:
             return None
@@ -470,7 +482,9 @@ class Cohort:
                 f"no mask for sequence {sequence!r}; masks exist for {list(self._masks.columns)}"
             )
         v = self._masks.at[pid, col]
-        return Path(v) if isinstance(v, str) else None
+        if not isinstance(v, str):
+            return None
+        return _dicom_masks.cohort_mask_path(self, pid, sequence, Path(v))
 
     def image(self, pid: str, sequence: str | None = None):
         """Read a patient's image (``SimpleITK.Image``) for ``sequence``.
@@ -542,6 +556,7 @@ class Cohort:
             blank_ids=self._blank_ids if whole else (),
             read_options=self.read_options,
             mask_threshold=self.mask_threshold,
+            mask_options=self.mask_options,
         )
 
     def subset(
@@ -666,6 +681,12 @@ class Cohort:
             pval=bool(pval and by is not None),
             **kws,
         )
+
+    def view(self, patient_id: str | None = None, **kws: Any):
+        """Open a patient in a :class:`radnb.widgets.viewer.Viewer` (see ``radnb.widgets.view``)."""
+        from radnb.widgets.viewer import view
+
+        return view(self, patient_id, **kws)
 
     # ------------------------------------------------------------------ display
     def _summary_counts(self) -> pd.Series:

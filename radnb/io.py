@@ -36,6 +36,7 @@ import numpy as np
 from radnb._files import IMAGE_SUFFIXES, check_file, check_integrity, content_hash
 from radnb._files import restore_nan as _restore_nan
 from radnb._files import scan as _scan
+from radnb.dicom import dicom_mask_kind, read_dicom_mask, strip_identifiers
 from radnb.errors import GeometryError, PatientError, clean_message
 
 __all__ = [
@@ -278,13 +279,18 @@ def read_image(
     kind = check_file(path, patient_id=patient_id, sequence=sequence)
     try:
         if kind == "folder":
-            img = _read_dicom(path, series, where)
+            img = strip_identifiers(_read_dicom(path, series, where))
+        elif dicom_mask_kind(path) is not None:  # RTSTRUCT / SEG: radnb.dicom
+            try:
+                img = read_dicom_mask(path, patient_id=patient_id)
+            except PatientError as exc:
+                raise PatientError(exc.reason, check=exc.check, **where) from None
         else:
             _, problem, n_nan = _scan(path)
             if problem:
                 raise PatientError(f"file is truncated or corrupt ({problem}); re-export it",
                                    check="unreadable", **where)  # fmt: skip
-            img = sitk.ReadImage(str(path))
+            img = strip_identifiers(sitk.ReadImage(str(path)))
             if n_nan:  # ITK reads NaN in NIfTI as 0: put them back for the finite checks
                 img = _restore_nan(path, img)
     except RuntimeError as exc:

@@ -39,6 +39,10 @@ single_class       error     a binary outcome has one class in the training spli
 survival_time      error     survival time negative or not a number
 event_values       error     event column is not coded 0/1
 =================  ========  =====================================================
+
+RTSTRUCT / DICOM SEG masks add ``roi_not_found``, ``roi_ambiguous``,
+``frame_of_reference``, ``contour_outside`` (warning) and ``empty_mask``
+(:func:`radnb.dicom.masks.validate_masks`).
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ import numpy as np
 import pandas as pd
 
 from radnb import io
+from radnb.dicom import DicomMaskError
+from radnb.dicom.masks import validate_masks as validate_dicom_masks
 from radnb.errors import PatientError, clean_message
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -379,9 +385,12 @@ def validate_cohort(
         pids = tqdm(pids, desc="validate", unit="patient")
     for pid in pids:
         try:
+            validate_dicom_masks(cohort, pid, report.add)  # RTSTRUCT / SEG (radnb.dicom)
             _check_images(
                 report, cohort, pid, tol=tolerance, min_voxels=min_voxels, read_images=read_images
             )
+        except DicomMaskError:  # already reported by validate_dicom_masks
+            pass
         except Exception as exc:  # noqa: BLE001 - one bad patient never stops the run
             report.add(
                 pid,
