@@ -346,3 +346,11 @@ def test_maxstat_result_is_a_test_result_with_its_old_attributes():
     assert r.table.shape[1] == 3 and repr(r).startswith("MaxstatResult(M=")
     r2 = pickle.loads(pickle.dumps(cutoff(x, t, e, method="maxstat"))).maxstat_
     assert type(r2).__name__ == "MaxstatResult" and r2.statistic == r.statistic
+
+
+def test_reprs_read_numpy_scalars_as_numbers():
+    from radnb.evaluate import TestResult
+
+    r = TestResult(np.float64(2.5), np.int64(3), np.float64(0.01), "x", {"n": np.int64(5)})
+    assert repr(r) == "TestResult(x: statistic=2.5, df=3, p=0.01; n=5)"
+    assert r.to_frame().loc[0, "n"] == 5

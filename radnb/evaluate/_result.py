@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -25,10 +26,11 @@ __all__ = ["Estimate", "TestResult"]
 
 
 def _num(x: Any, digits: int = 4) -> str:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         return repr(x)
-    if isinstance(x, int):
-        return str(x)
+    if isinstance(x, numbers.Integral):
+        return str(int(x))
+    x = float(x)
     if math.isnan(x) or math.isinf(x):
         return str(x)
     return (
@@ -37,7 +39,7 @@ def _num(x: Any, digits: int = 4) -> str:
 
 
 def _p(p: float) -> str:
-    if p is None or not isinstance(p, (int, float)) or math.isnan(p):
+    if p is None or not isinstance(p, numbers.Real) or math.isnan(p):
         return "nan"
     return "<1e-16" if p < 1e-16 else f"{p:.4g}"
 
@@ -132,7 +134,9 @@ class Estimate:
 
 
 def _shown(v: Any) -> bool:
-    return isinstance(v, (int, float, str)) and not (isinstance(v, float) and math.isnan(v))
+    if isinstance(v, str):
+        return True
+    return isinstance(v, numbers.Real) and not math.isnan(float(v))
 
 
 _FIELDS = ("statistic", "df", "p", "method")
@@ -257,7 +261,7 @@ class TestResult(Mapping):
         tables = [
             f"{k}=<{type(v).__name__} {getattr(v, 'shape', '')}>"
             for k, v in self.details.items()
-            if hasattr(v, "shape")
+            if len(getattr(v, "shape", ())) > 0
         ]
         body = "; ".join(x for x in (head, ", ".join(rest), ", ".join(tables)) if x)
         return f"TestResult({self.method}: {body})"
