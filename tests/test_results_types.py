@@ -354,3 +354,15 @@ def test_reprs_read_numpy_scalars_as_numbers():
     r = TestResult(np.float64(2.5), np.int64(3), np.float64(0.01), "x", {"n": np.int64(5)})
     assert repr(r) == "TestResult(x: statistic=2.5, df=3, p=0.01; n=5)"
     assert r.to_frame().loc[0, "n"] == 5
+
+
+def test_test_results_with_tables_compare_equal_after_pickling():
+    import pickle
+
+    from radnb.evaluate.survival import logrank_test
+
+    r = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1])
+    r2 = pickle.loads(pickle.dumps(r))
+    assert r2 == r and r2["table"] is not r["table"]
+    other = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1])
+    assert other != r

@@ -133,6 +133,21 @@ class Estimate:
         return f"<b>{self._name}</b>" + self.to_frame().to_html(index=False)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equality that also works for DataFrames and arrays (and NaN == NaN)."""
+    if a is b:
+        return True
+    if hasattr(a, "equals") and type(a) is type(b):
+        return bool(a.equals(b))
+    if hasattr(a, "shape") or hasattr(b, "shape"):
+        import numpy as np
+
+        return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return bool(a == b)
+
+
 def _shown(v: Any) -> bool:
     if isinstance(v, str):
         return True
@@ -231,6 +246,15 @@ class TestResult(Mapping):
 
     def __len__(self) -> int:
         return len(self._keys())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        if set(self) != set(other):
+            return False
+        return all(_same(self[k], other[k]) for k in self)
+
+    __hash__ = None  # type: ignore[assignment]  # a mapping, as the former dict
 
     def __contains__(self, key: object) -> bool:
         return key in _FIELDS or key == self.stat_name or key in self.details
