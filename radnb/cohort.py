@@ -63,7 +63,9 @@ def _id_text(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     blank = ids.isna() | ids.astype(str).str.strip().isin(["", "nan", "NaN", "None"])
     if pd.api.types.is_float_dtype(ids):
-        text = ids.map(lambda v: str(int(v)) if np.isfinite(v) and float(v).is_integer() else str(v))
+        text = ids.map(
+            lambda v: str(int(v)) if np.isfinite(v) and float(v).is_integer() else str(v)
+        )
     else:
         text = ids.astype(str)
     return text.str.strip().where(~blank, ""), blank

@@ -66,7 +66,9 @@ class PatientError(RadnbError):
 
     def located(self, **where) -> PatientError:
         """The same error with missing ``patient_id`` / ``sequence`` / ``path`` filled in."""
-        fill = {k: getattr(self, k) if getattr(self, k) is not None else v for k, v in where.items()}
+        fill = {
+            k: getattr(self, k) if getattr(self, k) is not None else v for k, v in where.items()
+        }
         base = dict(patient_id=self.patient_id, sequence=self.sequence, path=self.path)
         return type(self)(self.reason, check=self.check, **{**base, **fill})
 

@@ -26,11 +26,7 @@ raise :class:`~radnb.errors.PatientError` whose ``check`` names the problem as
 
 from __future__ import annotations
 
-import hashlib
 import os
-import stat
-import struct
-import zlib
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -38,6 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from radnb._files import IMAGE_SUFFIXES, check_file, check_integrity, content_hash
+from radnb._files import restore_nan as _restore_nan
+from radnb._files import scan as _scan
 from radnb.dicom import dicom_mask_kind, read_dicom_mask, strip_identifiers
 from radnb.errors import GeometryError, PatientError, clean_message
 
@@ -65,15 +64,7 @@ __all__ = [
     "write_image",
 ]
 
-#: File name endings radnb recognises as images (a folder is a DICOM series).
-IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm")
-# other formats SimpleITK reads; their content is not sniffed
-_OTHER_SUFFIXES = (".hdr", ".img", ".img.gz", ".vtk", ".gipl", ".gipl.gz", ".tif", ".tiff",
-                   ".png", ".jpg", ".jpeg", ".bmp", ".pic", ".lsm", ".rec", ".mnc", ".ima")  # fmt: skip
-#: A "mask" with more distinct non-zero values than this is not a label map.
 MAX_LABELS = 255
-_SNIFF_BYTES = 1024
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -98,201 +89,6 @@ def _sitk():
     return sitk
 
 
-# --------------------------------------------------------------------- files
-def check_file(path: str | PathLike, *, patient_id=None, sequence=None) -> str:
-    """Check that ``path`` can be read as an image; return ``"file"`` or ``"folder"``.
-
-    Refuses missing paths, devices, pipes and sockets (reading ``/dev/zero``
-    would never end), and files whose first bytes are not an image format radnb
-    knows. Reads at most 1 KiB.
-
-    Examples
-    --------
-    >>> check_file("/dev/null")
-    Traceback (most recent call last):
-    ...
-    radnb.errors.PatientError: file /dev/null: not a regular file (a character device); ...
-    """
-    path = Path(path)
-    where = dict(patient_id=patient_id, sequence=sequence, path=str(path))
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise PatientError(
-            "file not found; check the path in the clinical table", check="missing_file", **where
-        ) from None
-    except OSError as exc:
-        raise PatientError(f"cannot open ({exc.strerror})", check="unreadable", **where) from None
-    if stat.S_ISDIR(st.st_mode):
-        return "folder"
-    if not stat.S_ISREG(st.st_mode):
-        kind = ("a character device" if stat.S_ISCHR(st.st_mode) else "a block device"
-                if stat.S_ISBLK(st.st_mode) else "a pipe" if stat.S_ISFIFO(st.st_mode)
-                else "a socket")  # fmt: skip
-        raise PatientError(
-            f"not a regular file ({kind}); point the table to an image file or a DICOM folder",
-            check="not_a_file",
-            **where,
-        )
-    fmt = _sniff(path)
-    if fmt is None:
-        raise PatientError(
-            "not an image file radnb recognises (neither NIfTI, NRRD, MetaImage nor DICOM, "
-            "and no known image suffix); check the path",
-            check="unreadable",
-            **where,
-        )
-    return "file"
-
-
-def _head(path: Path, n: int = _SNIFF_BYTES) -> bytes:
-    with open(path, "rb") as fh:
-        raw = fh.read(n)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, n)
-        except zlib.error:
-            return b""
-    return raw
-
-
-def _sniff(path: Path) -> str | None:
-    """Format from the first bytes (or the suffix for other SimpleITK formats)."""
-    head = _head(path)
-    name = path.name.lower()
-    if len(head) >= 348 and head[344:347] in (b"n+1", b"ni1"):
-        return "nifti1"
-    if len(head) >= 12 and head[4:7] in (b"n+2", b"ni2"):
-        return "nifti2"
-    if head.startswith(b"NRRD"):
-        return "nrrd"
-    if head[128:132] == b"DICM" or name.endswith(".dcm"):
-        return "dicom"
-    text = head[:256].lower()
-    if b"ndims" in text or b"objecttype" in text:
-        return "meta"
-    if name.endswith(_OTHER_SUFFIXES) or name.endswith(IMAGE_SUFFIXES):
-        return "other"
-    return None
-
-
-_SCAN: dict[tuple, tuple[str, str | None]] = {}
-
-
-def _stat_key(path: Path) -> tuple:
-    st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _nifti_expected(head: bytes) -> int | None:
-    """Bytes a NIfTI file must hold (vox_offset + data), from its header."""
-    for endian in "<>":
-        (size,) = struct.unpack(endian + "i", head[:4]) if len(head) >= 4 else (0,)
-        if size == 348 and len(head) >= 348:
-            dim = struct.unpack(endian + "8h", head[40:56])
-            bitpix = struct.unpack(endian + "h", head[72:74])[0]
-            offset = struct.unpack(endian + "f", head[108:112])[0]
-        elif size == 540 and len(head) >= 540:
-            bitpix = struct.unpack(endian + "h", head[14:16])[0]
-            dim = struct.unpack(endian + "8q", head[16:80])
-            offset = struct.unpack(endian + "q", head[168:176])[0]
-        else:
-            continue
-        n = int(np.prod([max(int(d), 1) for d in dim[1 : int(dim[0]) + 1]])) if 0 < dim[0] <= 7 else 0
-        return int(max(offset, size)) + n * max(int(bitpix), 8) // 8
-    return None
-
-
-def _scan(path: Path) -> tuple[str, str | None]:
-    """(content hash, integrity problem or None) of a file or DICOM folder, memoised."""
-    key = _stat_key(path)
-    if key in _SCAN:
-        return _SCAN[key]
-    h = hashlib.blake2b(digest_size=16)
-    problem = None
-    if path.is_dir():
-        for f in sorted(p for p in path.rglob("*") if p.is_file()):
-            h.update(str(f.relative_to(path)).encode())
-            with open(f, "rb") as fh:
-                while chunk := fh.read(_CHUNK):
-                    h.update(chunk)
-        _SCAN[key] = (h.hexdigest(), None)
-        return _SCAN[key]
-    name = path.name.lower()
-    head = b""
-    length = 0
-    with open(path, "rb") as fh:
-        first = fh.read(2)
-        fh.seek(0)
-        gz = first == b"\x1f\x8b"
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS) if gz else None
-        try:
-            while chunk := fh.read(_CHUNK):
-                h.update(chunk)
-                if d is None:
-                    length += len(chunk)
-                    head = head or chunk[:_SNIFF_BYTES]
-                    continue
-                if problem is None:
-                    out = d.decompress(chunk)
-                    while d.eof and d.unused_data:  # concatenated gzip members
-                        rest = d.unused_data
-                        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                        out += d.decompress(rest)
-                    length += len(out)
-                    if len(head) < _SNIFF_BYTES:
-                        head += out[: _SNIFF_BYTES - len(head)]
-        except zlib.error as exc:
-            problem = f"gzip stream is corrupt ({exc})"
-    if d is not None and problem is None and not d.eof:
-        problem = "gzip stream ends early (file truncated)"
-    nifti = head[344:347] in (b"n+1", b"ni1") or head[4:7] in (b"n+2", b"ni2")
-    if problem is None and (nifti or name.endswith((".nii", ".nii.gz"))):
-        need = _nifti_expected(head)
-        if need is not None and length < need:
-            problem = f"NIfTI data block is short: {length} bytes of the {need} its header needs (file truncated)"
-    _SCAN[key] = (h.hexdigest(), problem)
-    return _SCAN[key]
-
-
-def content_hash(path: str | PathLike) -> str:
-    """BLAKE2b (128-bit) of a file's bytes, or of every file in a DICOM folder.
-
-    Memoised per process on (path, size, mtime, inode); computed in the same
-    pass as the integrity check of :func:`check_integrity`. Refuses devices and
-    pipes (:func:`check_file`).
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "a.bin")
-    >>> _ = open(p, "wb").write(b"abc")
-    >>> content_hash(p)
-    'cf4ab791c62b8d2b2109c90275287816'
-    """
-    path = Path(path)
-    st = os.stat(path)
-    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-        raise PatientError("not a regular file; refusing to read it", check="not_a_file", path=str(path))
-    return _scan(path)[0]
-
-
-def check_integrity(path: str | PathLike) -> None:
-    """Raise ``ValueError`` if a file is truncated or its gzip stream is corrupt.
-
-    ITK fills a truncated ``.nii.gz`` with zeros without complaint, so radnb
-    checks the gzip stream end to end and, for NIfTI, that the data block is
-    as long as the header says. Runs once per file content (memoised with the
-    content hash); :func:`read_image` calls it on every read.
-    """
-    path = Path(path)
-    if path.is_dir():
-        return
-    problem = _scan(path)[1]
-    if problem:
-        raise ValueError(problem)
-
-
 # --------------------------------------------------------------------- DICOM
 def _dicom_tag(reader, tag: str) -> str:
     return reader.GetMetaData(tag).strip() if reader.HasMetaDataKey(tag) else ""
@@ -307,6 +103,11 @@ def dicom_series(folder: str | PathLike) -> list[dict[str, Any]]:
     >>> dicom_series(tempfile.mkdtemp())
     []
     """
+    from radnb._files import _stat_key
+
+    key = _stat_key(Path(folder))  # a folder's mtime changes when files come or go
+    if key in _SERIES:
+        return [dict(s) for s in _SERIES[key]]
     sitk = _sitk()
     reader = sitk.ImageSeriesReader()
     out = []
@@ -321,7 +122,12 @@ def dicom_series(folder: str | PathLike) -> list[dict[str, Any]]:
         except RuntimeError:
             pass
         out.append({"uid": uid, "n_files": len(files), "description": desc, "files": files})
-    return out
+    _SERIES[key] = out
+    return [dict(s) for s in out]
+
+
+_SERIES: dict[tuple, list[dict[str, Any]]] = {}
+_SPACING_OK: set[tuple] = set()
 
 
 def _choose_series(found: list[dict], series, where: dict) -> list[str]:
@@ -340,7 +146,11 @@ def _choose_series(found: list[dict], series, where: dict) -> list[str]:
         f"[{i}] {s['uid']} ({s['n_files']} files{', ' + repr(s['description']) if s['description'] else ''})"
         for i, s in enumerate(found)
     )
-    what = "holds several DICOM series" if series is None else f"has no single series matching {series!r}"
+    what = (
+        "holds several DICOM series"
+        if series is None
+        else f"has no single series matching {series!r}"
+    )
     raise PatientError(
         f"folder {what}: {listing}. Choose one with series= (a SeriesInstanceUID, a "
         "description, an index or 'largest'), e.g. Cohort.from_table(..., "
@@ -354,7 +164,8 @@ def _choose_series(found: list[dict], series, where: dict) -> list[str]:
 def _check_slice_spacing(files: list[str], where: dict) -> None:
     """Error if the slice positions of a series are not evenly spaced."""
     sitk = _sitk()
-    if len(files) < 3:
+    memo = tuple((f, os.stat(f).st_mtime_ns) for f in files)
+    if len(files) < 3 or memo in _SPACING_OK:
         return
     pos, normal = [], None
     for f in files:
@@ -389,6 +200,7 @@ def _check_slice_spacing(files: list[str], where: dict) -> None:
             check="slice_spacing",
             **where,
         )
+    _SPACING_OK.add(memo)
 
 
 def _read_dicom(folder: Path, series, where: dict):
@@ -487,11 +299,13 @@ def read_image(
             except PatientError as exc:
                 raise PatientError(exc.reason, check=exc.check, **where) from None
         else:
-            problem = _scan(path)[1]
+            _, problem, n_nan = _scan(path)
             if problem:
                 raise PatientError(f"file is truncated or corrupt ({problem}); re-export it",
                                    check="unreadable", **where)  # fmt: skip
             img = strip_identifiers(sitk.ReadImage(str(path)))
+            if n_nan:  # ITK reads NaN in NIfTI as 0: put them back for the finite checks
+                img = _restore_nan(path, img)
     except RuntimeError as exc:
         raise PatientError(
             f"file is unreadable or corrupt ({clean_message(exc)}); re-export it",
@@ -718,7 +532,7 @@ def check_finite(image, mask=None, *, margin: int = 0, patient_id=None, sequence
     if m is not None:
         inside = int((bad & m[box]).sum())
         near = int(bad.sum()) - inside
-        where = f"inside the mask" + (f" (and {near} within {margin} voxels of it)" if near else "")
+        where = "inside the mask" + (f" (and {near} within {margin} voxels of it)" if near else "")
         n = inside
         if inside == 0:
             n, where = near, f"within {margin} voxels of the mask (filters reach them)"
@@ -790,16 +604,22 @@ def compare_geometry(a, b, *, tol: GeometryTolerance | None = None) -> list[str]
 
 
 def geometry_advice(problems: list[str]) -> str:
-    """The real fixes for a geometry mismatch (never 'increase the tolerance')."""
-    pairing = (
-        "check that this mask belongs to this image (same patient, same series: a size or "
-        "direction difference usually means a wrong pairing)"
-    )
-    resample = (
-        "if it does, resample the mask onto the image: "
+    """The real fixes for a geometry mismatch (never 'increase the tolerance').
+
+    Examples
+    --------
+    >>> geometry_advice(["size (4, 4, 4) vs (4, 4, 5)"])[:40]
+    'check that this mask belongs to this ima'
+    """
+    pairing = "check that this mask belongs to this image (same patient, same series)"
+    if any(p.startswith(("size", "direction", "dimension")) for p in problems):
+        pairing += ": a size or direction difference usually means a wrong pairing"
+    else:
+        pairing += ": the mask was probably saved on a resampled or shifted grid"
+    return (
+        f"{pairing}; if it does, resample the mask onto the image: "
         "radnb.preprocess.resample_to(mask, image, interpolator='nearest')"
     )
-    return f"{pairing}; {resample}"
 
 
 def check_same_grid(
@@ -809,7 +629,10 @@ def check_same_grid(
     problems = compare_geometry(image, mask, tol=tol)
     if problems:
         raise GeometryError(
-            "image and mask grids differ: " + "; ".join(problems) + ". " + geometry_advice(problems),
+            "image and mask grids differ: "
+            + "; ".join(problems)
+            + ". "
+            + geometry_advice(problems),
             check="geometry",
             patient_id=patient_id,
             sequence=sequence,

@@ -48,6 +48,15 @@ def write_patient(folder, *, seed=0, radius=RADIUS, rois=None, frame_uid=None):
     return truth
 
 
+def _series(folder):
+    import pydicom
+
+    return sorted(
+        (pydicom.dcmread(f) for f in (folder / "CT").glob("*.dcm")),
+        key=lambda d: float(d.ImagePositionPatient[2]),
+    )
+
+
 @pytest.fixture(autouse=True)
 def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("RADNB_CACHE_DIR", str(tmp_path / "cache"))
@@ -70,6 +79,18 @@ def test_rtstruct_matches_the_nifti_sphere_and_the_image_grid(patient):
     # the referenced series is found beside the RTSTRUCT when no reference is given
     found = read_rtstruct(folder / "RS" / "rs.dcm", roi="GTV")
     assert np.array_equal(sitk.GetArrayFromImage(found.mask), sitk.GetArrayFromImage(out.mask))
+    # radnb.io reads an RTSTRUCT holding one ROI as a mask, and a SEG on its own grid
+    one = write_rtstruct(
+        folder / "RS" / "one.dcm",
+        _series(folder),
+        {"GTV": {"centre": CENTRE, "radius": RADIUS}},
+        n_points=256,
+    )
+    via_io = io.read_mask(one)
+    assert np.array_equal(sitk.GetArrayFromImage(via_io), sitk.GetArrayFromImage(out.mask))
+    seg = io.read_mask(folder / "SEG" / "seg.dcm", label=None)  # union of the 2 segments
+    assert io.compare_geometry(seg, out.mask) == []
+    assert np.array_equal(sitk.GetArrayFromImage(seg), truth)
 
 
 def test_holes_follow_the_even_odd_rule(patient):

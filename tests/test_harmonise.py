@@ -94,10 +94,22 @@ def test_unseen_centre_options(data):
     assert gap_refit < gap_raw / 3
 
 
+def test_one_training_centre_is_the_reference_as_sva_ref_batch(data):
+    # R: ab <- d$batch %in% c("A", "B")
+    #    ComBat(dat[, ab], batch = d$batch[ab], mod = NULL, par.prior = TRUE, ref.batch = "A")
+    X, batch, _ = data
+    ab = batch.isin(["A", "B"]).to_numpy()
+    expected = pd.read_csv(REF / "sva_refbatch.csv").to_numpy()
+    model = ComBat().fit(X[batch == "A"], batch=batch[batch == "A"])
+    with pytest.warns(UnseenBatchWarning):
+        got = model.transform(X[ab], batch=batch[ab])
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=0, atol=1e-6)
+    a = (batch[ab] == "A").to_numpy()
+    np.testing.assert_allclose(got[a].to_numpy(), X[ab][a].to_numpy(), rtol=0, atol=1e-12)
+
+
 def test_input_checks(data):
     X, batch, age = data
-    with pytest.raises(ValueError, match="at least two batches"):
-        ComBat().fit(X, batch=["A"] * len(X))
     with pytest.raises(ValueError, match="missing values"):
         ComBat().fit(X.mask(X > 12), batch=batch)
     with pytest.raises(ValueError, match="pass covariates="):

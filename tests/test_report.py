@@ -112,3 +112,22 @@ def test_checklists_never_claim_what_radnb_cannot_know(report, tmp_path):
     assert s2["software and version"] == "for the authors to complete"
     assert "SIMULATED DATA" not in text2  # no cohort passed: nothing says so
     assert '<section id="survival">' not in text2
+
+
+def test_main_job_writes_the_report(tmp_path):
+    from radnb.__main__ import write_s1_report
+
+    cohort = datasets.simulate("S1", n=40, images=False)  # SIMULATED, same table as with images
+    lat = cohort.truth["latent"]
+    study = Study(cohort, outcome="her2", train="train")
+    study.add_block("rad", lat[["radiomic", "deep"]] + 0.0)
+    study.signature("Rad score", "rad", steps=[], final="logistic")
+    study.model("Rad", ["Rad score"])
+    study.fit()
+    cox = pd.DataFrame({"covariate": ["Rad score"], "hr": [1.5], "p": [0.01]})
+    res = {"study": study, "out": tmp_path, "cox": cox}
+    path = write_s1_report(res, n=40, seed=0, permutations=0)
+    text = path.read_text(encoding="utf-8")
+    assert path == tmp_path / "report.html"
+    assert "SIMULATED DATA" in text and '<section id="survival">' in text
+    assert "Cox regression for RFS, training cohort" in text

@@ -57,7 +57,12 @@ def _series_files(folder: Path, series_uid: str | None = None) -> tuple[list[str
     import SimpleITK as sitk
 
     reader = sitk.ImageSeriesReader()
-    ids = list(reader.GetGDCMSeriesIDs(str(folder)))
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)  # "No Series were found" while searching
+    try:
+        ids = list(reader.GetGDCMSeriesIDs(str(folder)))
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
     if series_uid is not None:
         ids = [s for s in ids if s == series_uid]
     if not ids:

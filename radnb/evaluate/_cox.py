@@ -1,6 +1,6 @@
 """Cox proportional-hazards tables as R survival 3.x ``coxph`` (Efron or Breslow ties).
 
-Private helpers behind :mod:`radnb.evaluate.survival`.
+The public :func:`cox_table` is re-exported by :mod:`radnb.evaluate.survival`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import CohortError, RadnbError
+from radnb.evaluate._common import z_quantile
 from radnb.evaluate._km import check_surv
 
-__all__: list[str] = []
+__all__ = ["CoxFitWarning", "cox_table"]
 
 
 def design(
@@ -234,9 +235,7 @@ def warn_notes(cph, what: str) -> None:
 
 
 def _rows(cph, terms, cov_list, model: str, level: float, ph, term_p=None):
-    from scipy.stats import norm
-
-    z = norm.ppf(0.5 + level / 2)
+    z = z_quantile(level)
     summ = cph.summary
     ph_col = ph_term = None
     if ph is not None:
@@ -287,7 +286,55 @@ def cox_table(
     ph_check: bool = True,
     ties: str = "efron",
 ) -> pd.DataFrame:
-    """See :func:`radnb.evaluate.survival.cox_table`."""
+    """Univariable and multivariable Cox regression table.
+
+    Cox models as R survival 3.x ``coxph(..., ties = ties)``: Newton-Raphson
+    with R's stopping rule (relative change of the log partial likelihood <=
+    1e-9), Efron (R's default) or Breslow ties, so coefficients and SEs equal
+    R's to rounding. No events, a covariate with a single value or collinear
+    covariates raise a :class:`~radnb.errors.RadnbError` saying so; a
+    coefficient that may be infinite (perfect separation: R's "Loglik
+    converged before variable ...") is kept, explained in ``note`` and warned
+    about (:class:`CoxFitWarning`). For new patients use :func:`cox_fit`. Categorical
+    covariates (strings, categoricals, or those named in ``categorical``) get
+    treatment contrasts against their first level (or ``reference[cov]``), named
+    in the ``level`` column. Rows with missing values in a model's columns are
+    dropped for that model (R's ``na.omit``).
+
+    Parameters
+    ----------
+    df : table with the survival columns and covariates.
+    duration, event : column names (event 0/1).
+    covariates : covariates to test.
+    univariable : one model per covariate.
+    multivariable : "p<0.05" (or a float) enters covariates whose univariable
+        likelihood-ratio p is below the threshold; a list enters those
+        covariates; None skips the multivariable model.
+    categorical : covariates to dummy-code even if numeric.
+    reference : {covariate: reference level}.
+    strata : column(s) for a stratified model (R ``strata()``).
+    ph_check : add the proportional-hazards test of R survival >= 3.0
+        ``cox.zph`` (exact score test, Kaplan-Meier time transform, R's
+        default): ``ph_p`` per design column (``cox.zph(fit, terms = FALSE)``),
+        ``ph_term_p`` per covariate (one multi-df test for a factor,
+        ``cox.zph(fit)``) and ``ph_global_p`` (its GLOBAL row).
+    ties : "efron" (R's default) or "breslow".
+
+    Returns
+    -------
+    DataFrame with columns covariate, level, model ("univariable" /
+    "multivariable"), n, events, coef, se, hr, lower, upper, p (Wald),
+    term_p (likelihood-ratio p of the whole covariate), ph_p, ph_term_p,
+    ph_global_p, note ("" unless the estimate is not usable).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": [5, 8, 3, 9, 12, 2, 7, 10], "e": [1, 1, 1, 0, 0, 1, 1, 0],
+    ...                    "x": [2.0, 1.0, 3.0, 0.5, 0.1, 2.5, 0.4, 1.5]})
+    >>> tab = cox_table(df, "t", "e", ["x"], multivariable=None, ph_check=False)
+    >>> tab[["covariate", "model"]].values.tolist()
+    [['x', 'univariable']]
+    """
     covariates = list(covariates)
     if not covariates:
         raise RadnbError("give at least one covariate")

@@ -11,9 +11,10 @@ import pandas as pd
 
 from radnb.errors import CohortError, NotFittedError, RadnbError
 from radnb.evaluate import _cox
+from radnb.evaluate._common import z_quantile
 from radnb.evaluate._km import check_surv
 
-__all__: list[str] = []
+__all__ = ["CoxModel", "cox_fit"]
 
 
 class CoxModel:
@@ -94,8 +95,6 @@ class CoxModel:
     # ------------------------------------------------------------------ fit
     def fit(self, df: pd.DataFrame) -> CoxModel:
         """Fit on the complete cases of ``df``; returns self."""
-        from scipy.stats import norm
-
         if not self.covariates:
             raise RadnbError("give at least one covariate")
         strata = [self.strata] if isinstance(self.strata, str) else list(self.strata or [])
@@ -124,7 +123,7 @@ class CoxModel:
         self.loglik_null_ = fit.log_likelihood_null_
         self.n_, self.events_ = int(len(X)), int(e.sum())
         self.iterations_ = fit.result.iterations
-        z = norm.ppf(0.5 + self.level / 2)
+        z = z_quantile(self.level)
         rows = []
         for cov in self.covariates:
             for col, lev in terms[cov]:
@@ -195,11 +194,12 @@ class CoxModel:
         return _cox.ph_terms(self._fit, self.terms_ if terms else None, transform=transform)
 
     def plot(self, *, ax=None, **kws):
-        """Forest plot of the hazard ratios (:func:`radnb.plots.forest_plot`); returns ax."""
-        from radnb.plots.survival import forest_plot
+        """Deprecated: use ``radnb.plots.plot_forest(model.summary, ax=ax)``; returns ax."""
+        from radnb.evaluate._deprecate import lazy_plot
 
         self._check()
-        return forest_plot(self.summary, ax=ax, **kws)
+        plot_forest = lazy_plot("radnb.evaluate.survival.CoxModel", "plot", "plot_forest")
+        return plot_forest(self.summary, ax=ax, **kws)
 
     def __repr__(self) -> str:
         if not hasattr(self, "_fit"):

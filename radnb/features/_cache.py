@@ -35,6 +35,7 @@ __all__ = [
     "write_settings",
 ]
 
+
 def default_cache_dir() -> Path:
     """``$RADNB_CACHE_DIR/radiomics`` or ``~/.cache/radnb/radiomics``."""
     env = os.environ.get("RADNB_CACHE_DIR")

@@ -280,9 +280,7 @@ def crop_key(cohort, pid: str, sequence: str, spec: CropSpec) -> str:
     extra = [str(getattr(cohort, "mask_threshold", None))]
     if hasattr(cohort, "read_options_for"):
         extra.append(json.dumps(cohort.read_options_for(sequence), sort_keys=True, default=str))
-    payload = "|".join(
-        [str(_VERSION), *hashes, str(cohort.label), *extra, spec.as_json(sequence)]
-    )
+    payload = "|".join([str(_VERSION), *hashes, str(cohort.label), *extra, spec.as_json(sequence)])
     return hashlib.sha256(payload.encode()).hexdigest()[:40]
 
 

@@ -153,6 +153,10 @@ class ComBat(TransformerMixin, BaseEstimator):
         once); ``"keep"`` leaves its rows unharmonised; ``"error"`` raises.
         Both non-error options warn (:class:`UnseenBatchWarning`).
 
+        With a single training centre, that centre is the reference and is left
+        unchanged; ``"refit"`` then maps each external centre onto it, which is
+        ``sva::ComBat(..., ref.batch = <training centre>)`` (checked in the tests).
+
     Notes
     -----
     Biological covariates (``covariates=`` of :meth:`fit` / :meth:`transform`,
@@ -234,8 +238,6 @@ class ComBat(TransformerMixin, BaseEstimator):
             raise ValueError("X holds missing values; impute them before ComBat")
         b = np.asarray(_aligned(batch, frame, "batch"))
         self.batches_, counts = np.unique(b, return_counts=True)
-        if len(self.batches_) < 2:
-            raise ValueError("ComBat needs at least two batches in the training rows")
         if not self.mean_only and counts.min() < 2:
             small = self.batches_[counts < 2].tolist()
             raise ValueError(f"batches {small} have one training row; use mean_only=True")
@@ -251,10 +253,14 @@ class ComBat(TransformerMixin, BaseEstimator):
             bad = np.flatnonzero(self.var_pooled_ <= 0)[:10].tolist()
             raise ValueError(f"features {bad} are constant; drop them (VarianceFilter) first")
         s, _ = self._standardise(data, cov)
-        stars = [
-            _eb(s[b == lev], parametric=self.parametric, mean_only=self.mean_only)
-            for lev in self.batches_
-        ]
+        if k == 1:  # one training centre: it is the reference (sva's ref.batch), unchanged
+            g_hat = s.mean(axis=0)
+            stars = [(np.zeros_like(g_hat), np.ones_like(g_hat), g_hat, s.var(axis=0, ddof=1))]
+        else:
+            stars = [
+                _eb(s[b == lev], parametric=self.parametric, mean_only=self.mean_only)
+                for lev in self.batches_
+            ]
         self.gamma_star_ = np.array([g for g, _, _, _ in stars])
         self.delta_star_ = np.array([d for _, d, _, _ in stars])
         self.gamma_hat_ = np.array([g for _, _, g, _ in stars])

@@ -11,6 +11,7 @@ import pandas as pd
 
 from radnb.errors import CohortError, NotFittedError, RadnbError
 from radnb.study.clinical import ClinicalEncoder, _logit_fit, select_clinical
+from radnb.study.confounding import ConfoundingMixin
 from radnb.study.plotting import PlotMixin
 from radnb.study.signature import Signature, _expit, _logit
 from radnb.study.validation import InternalValidationMixin
@@ -21,10 +22,18 @@ _ESTIMATORS = ("logistic", "svm", "rf", "gb")
 
 
 class _EmptySignature(RadnbError):
-    """Selection kept no feature and the signature was declared ``on_empty="absent"``."""
+    """Selection kept no feature and the signature was declared ``on_empty="absent"``.
+
+    Carries the fitted selection ``pipeline``, so that an absent signature can
+    still be inspected (``selection_report``, ``plot_lasso_cv``).
+    """
+
+    def __init__(self, message: str, pipeline: Any = None):
+        super().__init__(message)
+        self.pipeline = pipeline
 
 
-class Study(InternalValidationMixin, PlotMixin):
+class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
     """A radiomics / deep-learning classification study with a train / test design.
 
     Parameters
@@ -51,6 +60,12 @@ class Study(InternalValidationMixin, PlotMixin):
         out other endpoints (e.g. survival times) by listing candidates.
     random_state : int
         Seed for every random step (CV folds, resampling, estimators).
+    centre : str, optional
+        Centre / batch / scanner column. Default: a column named ``centre``,
+        ``center``, ``institution``, ``hospital``, ``batch``,
+        ``scanner``, ``vendor`` or ``manufacturer`` if there is one. With a
+        centre column, :meth:`results` checks every score for confounding by
+        centre (:meth:`confounding`) and warns.
     """
 
     def __init__(
@@ -64,6 +79,7 @@ class Study(InternalValidationMixin, PlotMixin):
         positive: Any = None,
         clinical: Sequence[str] | None = None,
         random_state: int = 0,
+        centre: str | None = None,
     ):
         if hasattr(data, "clinical") and not isinstance(data, pd.DataFrame):
             table = data.clinical.copy()
@@ -79,7 +95,10 @@ class Study(InternalValidationMixin, PlotMixin):
         if table.index.duplicated().any():
             dup = table.index[table.index.duplicated()].unique()[:5].tolist()
             raise CohortError(f"duplicated patient IDs in the study table, e.g. {dup}")
-        for col, what in ((outcome, "outcome"), (split, "split")):
+        checked = [(outcome, "outcome"), (split, "split")] + (
+            [(centre, "centre")] if centre else []
+        )
+        for col, what in checked:
             if col not in table.columns:
                 raise CohortError(
                     f"{what} column {col!r} not in the table; columns: {list(table.columns)[:20]}"
@@ -118,6 +137,7 @@ class Study(InternalValidationMixin, PlotMixin):
             else [c for c in table.columns if c not in excluded and not id_like(table[c])]
         )
         self.random_state = random_state
+        self.centre = centre
         self.blocks: dict[str, pd.DataFrame] = {}
         self._signatures: dict[str, dict] = {}
         self._models: dict[str, dict] = {}
@@ -324,7 +344,7 @@ class Study(InternalValidationMixin, PlotMixin):
                 raise RadnbError(f"{name}: final='lasso' needs 'lasso' as the last step")
             kept = last.coef_[last.support_]
             if kept.empty and not resample:
-                raise (_EmptySignature if spec.get("on_empty") == "absent" else RadnbError)(
+                msg = (
                     f"{name}: LASSO kept no feature at lambda.{last.rule} on the training "
                     "cohort; "
                     + (
@@ -333,6 +353,9 @@ class Study(InternalValidationMixin, PlotMixin):
                         else "the block may carry no signal for this outcome"
                     )
                 )
+                if spec.get("on_empty") == "absent":
+                    raise _EmptySignature(msg, pipe)
+                raise RadnbError(msg)
             return Signature(
                 name,
                 spec["block"],
@@ -348,9 +371,10 @@ class Study(InternalValidationMixin, PlotMixin):
             raise RadnbError(f"final must be 'auto', 'lasso' or 'logistic', got {final!r}")
         Z = pipe.transform(X)
         if Z.shape[1] == 0:
-            raise (_EmptySignature if spec.get("on_empty") == "absent" else RadnbError)(
-                f"{name}: the selection steps kept no feature on the training cohort"
-            )
+            msg = f"{name}: the selection steps kept no feature on the training cohort"
+            if spec.get("on_empty") == "absent":
+                raise _EmptySignature(msg, pipe)
+            raise RadnbError(msg)
         notes = []
         if Z.shape[1] > max(1, int(min(y.sum(), len(y) - y.sum()) / 10)):
             notes.append(
@@ -484,6 +508,7 @@ class Study(InternalValidationMixin, PlotMixin):
                 sig = self._fit_signature(name, spec, ids, resample=resample)
             except _EmptySignature as exc:
                 state["absent"][name] = str(exc)
+                state.setdefault("absent_pipelines", {})[name] = exc.pipeline
                 continue
             state["signatures"][name] = sig
             sig_scores[name] = sig.score(self.blocks[spec["block"]])
@@ -555,7 +580,9 @@ class Study(InternalValidationMixin, PlotMixin):
         ids = self.train_ids
         counts = self.y.loc[ids].value_counts()
         if len(counts) < 2:
-            only = f"{counts.index[0]:g} ({int(counts.iloc[0])} patients)" if len(counts) else "none"
+            only = (
+                f"{counts.index[0]:g} ({int(counts.iloc[0])} patients)" if len(counts) else "none"
+            )
             raise RadnbError(
                 f"outcome {self.outcome!r} has a single class among the {len(ids)} training "
                 f"patients ({self.split} == {self.train!r}): {only}. No model can be fitted; "
@@ -623,17 +650,48 @@ class Study(InternalValidationMixin, PlotMixin):
             raise RadnbError(f"{name!r} is not a signature")
         return self.signatures_[name].formula(**kws)
 
+    def _signature_pipeline(self, name: str):
+        """The fitted selection pipeline of a signature, present or absent."""
+        self._check_fitted()
+        if name in self.signatures_:
+            return self.signatures_[name].pipeline
+        pipe = self.state_.get("absent_pipelines", {}).get(name)
+        if pipe is not None:
+            return pipe
+        if name in self._signatures:
+            raise RadnbError(f"signature {name!r} was not fitted: {self.absent_.get(name, '')}")
+        raise RadnbError(f"{name!r} is not a signature; signatures: {list(self._signatures)}")
+
     def selection_report(self, name: str) -> pd.DataFrame:
-        """What each selection step of a signature kept and why (training fit)."""
+        """What each selection step of a signature kept and why (training fit).
+
+        Works for an absent signature too (``on_empty="absent"``): the table
+        shows what every step did, and ``attrs["absent"]`` says why nothing
+        was kept.
+        """
         from radnb.select import selection_report
 
-        self._check_fitted()
-        return selection_report(self.signatures_[name].pipeline)
+        out = selection_report(self._signature_pipeline(name))
+        if name in self.absent_:
+            out.attrs["absent"] = self.absent_[name]
+        return out
 
     def clinical_selection(self, name: str) -> pd.DataFrame | None:
-        """Univariable / multivariable table of a ``clinical="auto"`` model."""
+        """Univariable / multivariable table of a ``clinical="auto"`` model.
+
+        For an absent model the table is still returned (it shows why no
+        variable qualified) with the reason in ``attrs["absent"]``; None for
+        a model without ``clinical="auto"``.
+        """
         self._check_fitted()
-        return self.state_["models"][name]["clinical_table"]
+        if name not in self.state_["models"]:
+            what = "a signature (see selection_report)" if name in self._signatures else "unknown"
+            raise RadnbError(f"{name!r} is {what}; models: {list(self.state_['models'])}")
+        tab = self.state_["models"][name]["clinical_table"]
+        if tab is not None and name in self.absent_:
+            tab = tab.copy()
+            tab.attrs["absent"] = self.absent_[name]
+        return tab
 
     def coefficients(self, name: str) -> pd.DataFrame:
         """Coefficients, odds ratios (95% CI) and p of a logistic model (training fit)."""
@@ -672,33 +730,51 @@ class Study(InternalValidationMixin, PlotMixin):
         models: Sequence[str] | None = None,
         formatted: bool = False,
         level: float = 0.95,
+        by: str | None = None,
     ) -> pd.DataFrame:
         """Model x cohort table: AUC (DeLong CI), threshold metrics at the training
         Youden cut-off, Brier score and Hosmer-Lemeshow p.
 
         Absent models are skipped; their reasons are in ``table.attrs["notes"]``
         (and :meth:`notes`). ``formatted=True`` gives display strings.
+        ``by``: a column of the study table (centre, sex, stage, ...): one
+        block of rows per value of it, in a column of that name (subgroups
+        with one outcome class are left out). When the study has a centre
+        column (:meth:`centre_column`) every score is checked for confounding
+        by centre; a flagged score gives a warning and a note pointing to
+        :meth:`confounding`.
         """
         from radnb.evaluate.results import evaluation_table, format_results
 
         self._check_fitted()
         names = list(models) if models is not None else self.outputs
         names = [n for n in names if n not in self.absent_]
+        if by is not None and by not in self.table.columns:
+            raise RadnbError(f"results(by={by!r}): no such column in the study table")
+        groups = [(None, self.table.index)]
+        if by is not None:
+            col = self.table[by]
+            groups = [(v, self.table.index[col == v]) for v in sorted(col.dropna().unique())]
         parts = []
-        for c in cohorts if cohorts is not None else self.cohorts:
-            ids = self.cohort_ids(c)
-            if not len(ids):
-                continue
-            t = evaluation_table(
-                self.y.loc[ids],
-                {n: self.scores_.loc[ids, n] for n in names},
-                probabilities={n: self.probabilities_.loc[ids, n] for n in names},
-                directions=self.directions_,
-                thresholds=self.thresholds_,
-                level=level,
-            )
-            t.insert(1, "cohort", self.cohorts[self._cohort_value(c)])
-            parts.append(t)
+        for value, members in groups:
+            for c in cohorts if cohorts is not None else self.cohorts:
+                ids = self.cohort_ids(c).intersection(members, sort=False)
+                if not len(ids) or (by is not None and self.y.loc[ids].nunique() < 2):
+                    continue
+                t = evaluation_table(
+                    self.y.loc[ids],
+                    {n: self.scores_.loc[ids, n] for n in names},
+                    probabilities={n: self.probabilities_.loc[ids, n] for n in names},
+                    directions=self.directions_,
+                    thresholds=self.thresholds_,
+                    level=level,
+                )
+                t.insert(1, "cohort", self.cohorts[self._cohort_value(c)])
+                if by is not None:
+                    t.insert(2, by, value)
+                parts.append(t)
+        if not parts:
+            raise RadnbError("results: no cohort (or subgroup) has both outcome classes")
         out = pd.concat(parts, ignore_index=True)
         order = {n: i for i, n in enumerate(names)}
         out = out.sort_values("model", key=lambda s: s.map(order), kind="stable")
@@ -706,6 +782,9 @@ class Study(InternalValidationMixin, PlotMixin):
         if formatted:
             out = format_results(out)
         out.attrs["notes"] = self.notes()
+        note = self._confounding_warning()
+        if note:
+            out.attrs["notes"].append(note)
         return out
 
     def delong_table(

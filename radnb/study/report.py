@@ -171,8 +171,11 @@ def _features(study, radiomics, preprocessing) -> str:
     )
     parts.append(_table(blocks))
     if radiomics is not None:
-        params = getattr(radiomics, "params", radiomics)
-        prep = getattr(radiomics, "preprocess", None) or preprocessing
+        if isinstance(radiomics, Mapping) and "params" in radiomics:
+            params, prep = radiomics["params"], radiomics.get("preprocess") or preprocessing
+        else:  # a RadiomicsResult, or the parameter dict itself
+            params = getattr(radiomics, "params", radiomics)
+            prep = getattr(radiomics, "preprocess", None) or preprocessing
         v = _versions().get("pyradiomics", "not installed")
         parts.append(f"<h3>Radiomics extraction</h3><p>PyRadiomics {_e(v)}; parameters:</p>")
         parts.append(f"<pre>{_e(_yaml(params))}</pre>")
@@ -341,10 +344,6 @@ def render_report(
     simulated: bool | None = None,
 ) -> str:
     """The report as an HTML string (see :func:`write_report`)."""
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg")
     study._check_fitted()
     if simulated is None:
         simulated = bool(getattr(cohort, "simulated", False))

@@ -72,6 +72,7 @@ class DeepPanel(W.VBox):
         self.features_: pd.DataFrame | None = None
         self.errors_ = pd.DataFrame(columns=["patient_id", "sequence", "message"])
         self.fusion_ = self.attention_ = None
+        self.on_done = None  # called with the result of each complete run
         self.backbone = W.Dropdown(options=BACKBONES, value="resnet18", description="Backbone")
         self.mode = W.ToggleButtons(options=list(MODES), value="2D", description="Input")
         self.size = W.BoundedIntText(value=64, min=16, max=256, step=8, description="Crop px")
@@ -176,8 +177,9 @@ class DeepPanel(W.VBox):
                 f"in {self.runner.seconds:.1f} s; {len(self.errors_)} failed case(s)"
             )
             self.errors_html.value = table_html(self.errors_) if len(self.errors_) else ""
-            if on_done is not None:
-                on_done(self.features_)
+            on_done_ = on_done or self.on_done
+            if on_done_ is not None:
+                on_done_(self.features_)
 
         self.runner.start(job, on_done=done, background=background, what="deep features")
 

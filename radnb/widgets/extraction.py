@@ -98,6 +98,7 @@ class ExtractionPanel(W.VBox):
         self.messages = MessageArea()
         self.code = code or CodeLog(["from radnb.features import radiomic"])
         self.result_ = None
+        self.on_done = None  # called with the result of each complete run
         self.errors_ = pd.DataFrame(columns=["patient_id", "sequence", "message"])
         self.n_cached_ = 0
         self.preset = W.Dropdown(options=list(PRESETS), value=preset, description="Preset")
@@ -325,8 +326,9 @@ class ExtractionPanel(W.VBox):
             )
             self.errors_ = result.errors
             self.errors_html.value = table_html(result.errors)
-            if on_done is not None:
-                on_done(result)
+            on_done_ = on_done or self.on_done
+            if on_done_ is not None:
+                on_done_(result)
 
         self.runner.start(job, on_done=done, background=background, what="radiomics")
 

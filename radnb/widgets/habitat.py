@@ -68,6 +68,7 @@ class HabitatExplorer(W.VBox):
         self.code = code or CodeLog(["from radnb.features import habitat"])
         self.model_ = self.maps_ = self.features_ = self.stability_ = None
         self.curve_: pd.Series | None = None
+        self.on_done = None  # called with the result of each complete run
         seqs = list(cohort.sequences)
         self.sequences = W.SelectMultiple(options=seqs, value=tuple(seqs), description="Sequences")
         self.voxel_features = W.SelectMultiple(
@@ -171,8 +172,9 @@ class HabitatExplorer(W.VBox):
             self.draw_fractions()
             self.features_html.value = table_html(self.features_)
             self.show_map()
-            if on_done is not None:
-                on_done(result)
+            on_done_ = on_done or self.on_done
+            if on_done_ is not None:
+                on_done_(result)
 
         self.runner.start(job, on_done=done, background=background, what="habitats")
 

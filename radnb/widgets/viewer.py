@@ -258,6 +258,7 @@ class Viewer:
             self.sequence = sequence
             self.message = str(exc)
             self._refresh_header()
+            self._readout()
             self._backend.clear()
             self._sync_controls()
             return self

@@ -13,3 +13,7 @@ out <- list(
 for (name in names(out)) {
   write.csv(t(out[[name]]), paste0("sva_", name, ".csv"), row.names = FALSE)
 }
+# one training centre (A) as the reference, an unseen centre (B) estimated on its own rows
+ab <- d$batch %in% c("A", "B")
+ref <- ComBat(dat[, ab], batch = d$batch[ab], mod = NULL, par.prior = TRUE, ref.batch = "A")
+write.csv(t(ref), "sva_refbatch.csv", row.names = FALSE)
