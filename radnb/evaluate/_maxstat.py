@@ -12,15 +12,14 @@ Sauerbrei & Schumacher (1994) ("Lau94").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
 from radnb.errors import NotFittedError, RadnbError
 from radnb.evaluate._km import check_surv
+from radnb.evaluate._result import TestResult
 
-__all__: list[str] = []
+__all__ = ["Cutoff", "MaxstatResult", "cutoff", "maxstat_test"]
 
 
 def logrank_scores(time, event) -> np.ndarray:
@@ -63,27 +62,36 @@ def p_lausen94(b: float, n: int, m: np.ndarray) -> float:
     return float(min(max(1 - (norm.cdf(b) - norm.cdf(-b)) + d, 0.0), 1.0))
 
 
-@dataclass(frozen=True)
-class MaxstatResult:
+class MaxstatResult(TestResult):
     """Result of :func:`maxstat_test` (maximally selected log-rank statistic).
 
-    Attributes
-    ----------
+    A :class:`~radnb.evaluate.TestResult` (``df`` is NaN: the statistic has
+    no chi-square reference) with attributes
+
     statistic : the maximum standardized log-rank statistic M.
     p : p-value by ``pmethod``.
     cutpoint : the estimated cut-point (lower group is ``x <= cutpoint``).
-    pmethod : "Lau92" or "Lau94".
+    pmethod : "Lau92" or "Lau94"; minprop, maxprop, n.
     table : DataFrame with columns cut, n_low, statistic for every candidate.
     """
 
-    statistic: float
-    p: float
-    cutpoint: float
-    pmethod: str
-    minprop: float
-    maxprop: float
-    n: int
-    table: pd.DataFrame = field(repr=False, compare=False)
+    __slots__ = ()
+    _KEYS = ("statistic", "p", "cutpoint", "pmethod", "minprop", "maxprop", "n", "table")
+
+    def __init__(self, statistic, p, cutpoint, pmethod, minprop, maxprop, n, table) -> None:
+        details = {
+            "cutpoint": cutpoint,
+            "pmethod": pmethod,
+            "minprop": minprop,
+            "maxprop": maxprop,
+            "n": n,
+            "table": table,
+        }
+        method = f"maximally selected log-rank statistic (R maxstat, pmethod={pmethod})"
+        super().__init__(statistic, float("nan"), p, method, details, keys_order=self._KEYS)
+
+    def __reduce__(self):
+        return (MaxstatResult, tuple(self[k] for k in self._KEYS))
 
     def __repr__(self) -> str:
         return (
@@ -287,3 +295,41 @@ class Cutoff:
             cuts = ", ".join(f"{c:.4g}" for c in self.cutoffs_)
             return f"Cutoff(method={self.method!r}, cutoffs=[{cuts}], labels={self.labels_})"
         return f"Cutoff(method={self.method!r}, not fitted)"
+
+
+def cutoff(
+    score,
+    time=None,
+    event=None,
+    *,
+    method="median",
+    quantiles=None,
+    minprop: float = 0.1,
+    maxprop: float = 0.9,
+    pmethod: str = "Lau92",
+    labels=None,
+) -> Cutoff:
+    """Fit risk-group cut-off(s) on the training score; apply with ``.assign``.
+
+    ``method`` is "median", "tertiles", "quantiles" (with ``quantiles=``),
+    "maxstat" (maximally selected log-rank statistic, R ``maxstat.test(...,
+    smethod="LogRank", pmethod="Lau92", minprop=0.1, maxprop=0.9)``, as
+    survminer ``surv_cutpoint``) or a number (a fixed cut). Patients with
+    ``score <= cut`` are in the lower group. See :class:`Cutoff`.
+
+    Examples
+    --------
+    >>> cut = cutoff([1.0, 2.0, 3.0, 4.0], method="median")
+    >>> cut.cutoff
+    2.5
+    >>> list(cut.assign([0.5, 2.5, 9.0]))
+    ['low', 'low', 'high']
+    """
+    return Cutoff(
+        method,
+        quantiles=quantiles,
+        minprop=minprop,
+        maxprop=maxprop,
+        pmethod=pmethod,
+        labels=labels,
+    ).fit(score, time, event)

@@ -10,6 +10,7 @@ Designs (``design=``):
     1. per patient, k-means on voxel features into ``n_supervoxels`` supervoxels;
     2. population k-means on the supervoxel descriptors (mean voxel features) of the
        training patients, ``k`` chosen by ``criterion`` over ``k_range``.
+
     Voxels of any patient are labelled through their own supervoxels: each
     supervoxel takes the habitat of the nearest trained centroid
     (``assign="voxel"`` labels each voxel by its nearest centroid instead).
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import NotFittedError, PatientError, RadnbError
+from radnb.errors import NotFittedError, PatientError, RadnbError, clean_message
 from radnb.features import _kmeans, _voxel
 
 __all__ = ["HabitatMaps", "HabitatModel", "habitat_features"]
@@ -70,7 +71,7 @@ def _error_row(pid: str, exc: Exception) -> dict:
     return {
         "patient_id": str(pid),
         "sequence": getattr(exc, "sequence", None),
-        "message": getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}",
+        "message": exc.detail if isinstance(exc, PatientError) else clean_message(exc),
     }
 
 
@@ -249,20 +250,30 @@ class HabitatModel(_base()):
         """Read one patient; return (X, names, inside, box, mask image)."""
         import SimpleITK as sitk
 
-        from radnb.io import check_same_grid
+        from radnb import io
 
         mask_img = cohort.mask(pid, seqs[0])
         mask = sitk.GetArrayFromImage(mask_img).astype(bool)
+        where = dict(patient_id=pid, sequence=seqs[0], path=str(cohort.mask_path(pid, seqs[0])))
+        if not mask.any():
+            raise io.empty_mask_error(cohort.label, **where)
         if mask.sum() < 2:
-            raise PatientError("mask has fewer than 2 voxels", patient_id=pid, sequence=seqs[0])
+            raise PatientError("the mask has 1 tumour voxel; habitats need at least 2",
+                               check="tiny_mask", **where)  # fmt: skip
         arrays = {}
         for s in seqs:
             img = cohort.image(pid, s)
-            check_same_grid(img, mask_img, patient_id=pid, sequence=s)
+            where = dict(patient_id=pid, sequence=s, path=str(cohort.image_path(pid, s)))
+            m_s = io.match_grid(img, mask_img, **where)
+            # NaN inside the mask or where the voxel kernels reach: this patient's error
+            io.check_finite(img, m_s, margin=int(self.kernel_radius) + 2, **where)
             arrays[s] = sitk.GetArrayFromImage(img)
         x, names, box = _voxel.voxel_features(
             arrays, mask, features=self.voxel_features, kernel_radius=self.kernel_radius
         )
+        if not np.isfinite(x).all():
+            raise PatientError("voxel features are not finite (extreme intensities?)",
+                               check="non_finite", patient_id=pid)  # fmt: skip
         if self.normalise == "patient":
             x = _voxel.robust_normalise(x)
         elif self.normalise == "cohort" and not raw:
@@ -462,7 +473,26 @@ class HabitatModel(_base()):
         self.n_habitats_ = int(k)
         self.scores_ = pd.Series(scores, name=self.criterion, dtype=float)
         self.scores_.index.name = "k"
+        edge = self._k_edge()
+        if edge:
+            warnings.warn(
+                f"HabitatModel chose k = {k}, the {edge} end of k_range={tuple(self.k_range)} "
+                f"({self.criterion} is best there): the best k may lie outside the range; "
+                "widen k_range, or fix n_habitats, and look at plot_scores()",
+                stacklevel=2,
+            )
         return self
+
+    def _k_edge(self) -> str | None:
+        """``"lower"`` / ``"upper"`` when the chosen k is at an end of the scored range."""
+        s = getattr(self, "scores_", None)
+        if self.n_habitats != "auto" or s is None or len(s) < 2:
+            return None
+        if self.n_habitats_ == s.index.min():
+            return "lower"
+        if self.n_habitats_ == s.index.max():
+            return "upper"
+        return None
 
     # ------------------------------------------------------------------ transform
     def transform(self, cohort, *, client=None, progress: bool = False) -> HabitatMaps:
@@ -524,6 +554,26 @@ class HabitatModel(_base()):
                     label=f"chosen k = {self.n_habitats_}",
                 )
                 ax.legend(frameon=False)
+            edge = self._k_edge()
+            if edge:
+                ax.axvspan(
+                    self.n_habitats_ - 0.5,
+                    self.n_habitats_ + 0.5,
+                    color=PALETTE[5],
+                    alpha=0.15,
+                    gid="k-edge",
+                )
+                ax.text(
+                    0.5,
+                    0.02,
+                    f"k at the {edge} end of k_range: the best k may lie outside it",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color=PALETTE[5],
+                    gid="k-edge-note",
+                )
         ax.set_xlabel("number of habitats k")
         ax.set_ylabel(self.criterion.replace("_", " "))
         return style_ax(ax, title=f"Habitat number selection ({self.design})")
