@@ -35,6 +35,45 @@ def as_binary(y, *, name: str = "y") -> np.ndarray:
     return arr.astype(int)
 
 
+def align(values: dict) -> tuple:
+    """Put patient-keyed Series in one order; arrays stay positional.
+
+    ``values`` maps an argument name to its value. When two or more values
+    are pandas Series they are paired by index label, not by position: every
+    Series is reordered to the first one's index. Their indexes must hold the
+    same labels, each once; otherwise a :class:`RadnbError` names the labels
+    that differ. Lists and arrays are left as they are (paired by position).
+    """
+    import pandas as pd
+
+    names = list(values)
+    series = [n for n in names if isinstance(values[n], pd.Series)]
+    if len(series) < 2:
+        return tuple(values.values())
+    ref_name = series[0]
+    ref = values[ref_name].index
+    for n in series:
+        idx = values[n].index
+        if not idx.is_unique:
+            dup = list(idx[idx.duplicated()].unique()[:5])
+            raise RadnbError(f"{n} has duplicated index labels {dup}; one row per patient")
+    out = []
+    for n in names:
+        v = values[n]
+        if isinstance(v, pd.Series) and n != ref_name and not v.index.equals(ref):
+            only_ref = list(ref.difference(v.index)[:5])
+            only_v = list(v.index.difference(ref)[:5])
+            if only_ref or only_v or len(v) != len(ref):
+                raise RadnbError(
+                    f"{n} and {ref_name} are Series with different patients in their index: "
+                    f"only in {ref_name}: {only_ref}, only in {n}: {only_v}; "
+                    "select the same patients (or pass arrays to pair by position)"
+                )
+            v = v.reindex(ref)
+        out.append(v)
+    return tuple(out)
+
+
 def as_score(x, n: int, *, name: str = "score") -> np.ndarray:
     """Return ``x`` as a finite float array of length ``n``."""
     arr = np.asarray(x, dtype=float).reshape(-1)
@@ -77,6 +116,53 @@ def z_quantile(level: float) -> float:
     if not 0 < level < 1:
         raise RadnbError(f"level must be in (0, 1), got {level}")
     return float(norm.ppf(0.5 + level / 2))
+
+
+# R p.adjust names -> statsmodels multipletests methods
+_ADJUST = {
+    "holm": "holm",
+    "bonferroni": "bonferroni",
+    "hochberg": "simes-hochberg",
+    "BH": "fdr_bh",
+    "fdr": "fdr_bh",
+    "BY": "fdr_by",
+}
+
+
+def p_adjust(p, method: str | None) -> np.ndarray:
+    """Multiplicity-adjusted p-values, as R ``p.adjust(p, method)``.
+
+    The one adjustment of radnb.evaluate: statsmodels'
+    ``multipletests(p, method=...)[1]``. ``method`` is an R name ("holm",
+    "bonferroni", "hochberg", "BH" = "fdr", "BY"), a statsmodels name (e.g.
+    "fdr_bh") or None / "none" (no adjustment). NaN p-values stay NaN and do
+    not count (as R).
+
+    Examples
+    --------
+    >>> p_adjust([0.01, 0.02, 0.04], "holm").round(4).tolist()
+    [0.03, 0.04, 0.04]
+    >>> p_adjust([0.01, 0.02, 0.04], "BH").round(4).tolist()
+    [0.03, 0.03, 0.04]
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    arr = np.asarray(p, dtype=float).reshape(-1)
+    if method is None or method == "none":
+        return arr.copy()
+    sm = _ADJUST.get(method, method)
+    out = np.full(arr.shape, np.nan)
+    ok = ~np.isnan(arr)
+    if not ok.any():
+        return out
+    try:
+        out[ok] = multipletests(arr[ok], method=sm)[1]
+    except ValueError as exc:
+        raise RadnbError(
+            f"adjust must be None, 'none', one of {sorted(_ADJUST)} or a statsmodels "
+            f"multipletests method; got {method!r}"
+        ) from exc
+    return out
 
 
 def two_sided_p(z: float) -> float:

@@ -20,7 +20,7 @@ import pandas as pd
 from radnb.errors import NotFittedError, RadnbError
 from radnb.evaluate._km import check_surv
 
-__all__: list[str] = []
+__all__ = ["Cutoff", "MaxstatResult", "cutoff", "maxstat_test"]
 
 
 def logrank_scores(time, event) -> np.ndarray:
@@ -287,3 +287,41 @@ class Cutoff:
             cuts = ", ".join(f"{c:.4g}" for c in self.cutoffs_)
             return f"Cutoff(method={self.method!r}, cutoffs=[{cuts}], labels={self.labels_})"
         return f"Cutoff(method={self.method!r}, not fitted)"
+
+
+def cutoff(
+    score,
+    time=None,
+    event=None,
+    *,
+    method="median",
+    quantiles=None,
+    minprop: float = 0.1,
+    maxprop: float = 0.9,
+    pmethod: str = "Lau92",
+    labels=None,
+) -> Cutoff:
+    """Fit risk-group cut-off(s) on the training score; apply with ``.assign``.
+
+    ``method`` is "median", "tertiles", "quantiles" (with ``quantiles=``),
+    "maxstat" (maximally selected log-rank statistic, R ``maxstat.test(...,
+    smethod="LogRank", pmethod="Lau92", minprop=0.1, maxprop=0.9)``, as
+    survminer ``surv_cutpoint``) or a number (a fixed cut). Patients with
+    ``score <= cut`` are in the lower group. See :class:`Cutoff`.
+
+    Examples
+    --------
+    >>> cut = cutoff([1.0, 2.0, 3.0, 4.0], method="median")
+    >>> cut.cutoff
+    2.5
+    >>> list(cut.assign([0.5, 2.5, 9.0]))
+    ['low', 'low', 'high']
+    """
+    return Cutoff(
+        method,
+        quantiles=quantiles,
+        minprop=minprop,
+        maxprop=maxprop,
+        pmethod=pmethod,
+        labels=labels,
+    ).fit(score, time, event)

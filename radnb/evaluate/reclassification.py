@@ -30,17 +30,20 @@ import pandas as pd
 
 from radnb.errors import RadnbError
 from radnb.evaluate._common import (
+    align,
     as_binary,
     as_prob,
     need_both_classes,
     two_sided_p,
     z_quantile,
 )
+from radnb.evaluate._result import TestResult
 
 __all__ = ["nri", "idi"]
 
 
 def _inputs(y, p_old, p_new):
+    y, p_old, p_new = align({"y": y, "p_old": p_old, "p_new": p_new})
     yy = as_binary(y)
     need_both_classes(yy, what="reclassification")
     po = as_prob(p_old, yy.size, name="p_old")
@@ -117,6 +120,20 @@ def _finish(res: dict, level: float, method: str, boot=None) -> dict:
     return out
 
 
+def _as_result(out: dict) -> TestResult:
+    """The dict of :func:`_finish` as a TestResult whose keys read as the dict did."""
+    details = {k: v for k, v in out.items() if k not in ("z", "p", "method")}
+    return TestResult(
+        out["z"],
+        float("inf"),
+        out["p"],
+        out["method"],
+        details,
+        stat_name="z",
+        keys_order=tuple(out),
+    )
+
+
 def _bootstrap(fn, yy, po, pn, n_boot, random_state) -> np.ndarray:
     if n_boot < 2:
         raise RadnbError(f"n_boot must be >= 2, got {n_boot}")
@@ -145,7 +162,7 @@ def nri(
     method: str = "asymptotic",
     n_boot: int = 1000,
     random_state: int | None = 0,
-) -> dict:
+) -> TestResult:
     """Net reclassification improvement of ``p_new`` over ``p_old``.
 
     Parameters
@@ -162,7 +179,8 @@ def nri(
 
     Returns
     -------
-    dict
+    TestResult
+        ``statistic`` (z), ``p``, ``method`` and the keys of the former dict:
         ``estimate, se, lower, upper, z, p, level, method, events, nonevents,
         se_events, se_nonevents`` (the event and non-event components),
         the up/down counts, ``cutoffs`` and, for the categorical NRI,
@@ -210,7 +228,7 @@ def nri(
             pd.Series(cn, name="new"),
             dropna=False,
         )
-    return out
+    return _as_result(out)
 
 
 def idi(
@@ -222,7 +240,7 @@ def idi(
     method: str = "asymptotic",
     n_boot: int = 1000,
     random_state: int | None = 0,
-) -> dict:
+) -> TestResult:
     """Integrated discrimination improvement of ``p_new`` over ``p_old``.
 
     IDI = (mean new - mean old risk among events) - (same among non-events),
@@ -232,7 +250,8 @@ def idi(
 
     Returns
     -------
-    dict
+    TestResult
+        ``statistic`` (z), ``p``, ``method`` and the keys of the former dict:
         ``estimate, se, lower, upper, z, p, level, method, events, nonevents,
         se_events, se_nonevents``; ``events`` is the mean risk increase among
         events ("improveSens"), ``nonevents`` the mean decrease among
@@ -250,4 +269,4 @@ def idi(
     boot = (
         _bootstrap(_idi_core, yy, po, pn, n_boot, random_state) if method == "bootstrap" else None
     )
-    return _finish(res, level, method, boot)
+    return _as_result(_finish(res, level, method, boot))

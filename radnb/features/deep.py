@@ -215,9 +215,14 @@ def _to_frame(values, meta, sequences, pids, errors) -> pd.DataFrame:
     n_feat = values.shape[1]
     blocks = {s: np.full((len(pids), n_feat), np.nan, np.float32) for s in sequences}
     row = {p: i for i, p in enumerate(pids)}
+    errors = list(errors)
     for v, (pid, seq, err) in zip(values, meta, strict=True):
-        if not err:
-            blocks[seq][row[pid]] = v
+        if err:
+            continue
+        if not np.isfinite(v).all():  # never a silent drop: say so in the errors table
+            errors.append((pid, seq, "the network's features are NaN / infinite for this crop"))
+            continue
+        blocks[seq][row[pid]] = v
     frames = [
         pd.DataFrame(blocks[s], index=pd.Index(pids, name="patient_id"),
                      columns=[f"{s}__dl_{i}" for i in range(n_feat)])

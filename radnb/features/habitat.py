@@ -10,6 +10,7 @@ Designs (``design=``):
     1. per patient, k-means on voxel features into ``n_supervoxels`` supervoxels;
     2. population k-means on the supervoxel descriptors (mean voxel features) of the
        training patients, ``k`` chosen by ``criterion`` over ``k_range``.
+
     Voxels of any patient are labelled through their own supervoxels: each
     supervoxel takes the habitat of the nearest trained centroid
     (``assign="voxel"`` labels each voxel by its nearest centroid instead).
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import NotFittedError, PatientError, RadnbError
+from radnb.errors import NotFittedError, PatientError, RadnbError, clean_message
 from radnb.features import _kmeans, _voxel
 
 __all__ = ["HabitatMaps", "HabitatModel", "habitat_features"]
@@ -70,7 +71,7 @@ def _error_row(pid: str, exc: Exception) -> dict:
     return {
         "patient_id": str(pid),
         "sequence": getattr(exc, "sequence", None),
-        "message": getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}",
+        "message": exc.detail if isinstance(exc, PatientError) else clean_message(exc),
     }
 
 
@@ -249,20 +250,30 @@ class HabitatModel(_base()):
         """Read one patient; return (X, names, inside, box, mask image)."""
         import SimpleITK as sitk
 
-        from radnb.io import check_same_grid
+        from radnb import io
 
         mask_img = cohort.mask(pid, seqs[0])
         mask = sitk.GetArrayFromImage(mask_img).astype(bool)
+        where = dict(patient_id=pid, sequence=seqs[0], path=str(cohort.mask_path(pid, seqs[0])))
+        if not mask.any():
+            raise io.empty_mask_error(cohort.label, **where)
         if mask.sum() < 2:
-            raise PatientError("mask has fewer than 2 voxels", patient_id=pid, sequence=seqs[0])
+            raise PatientError("the mask has 1 tumour voxel; habitats need at least 2",
+                               check="tiny_mask", **where)  # fmt: skip
         arrays = {}
         for s in seqs:
             img = cohort.image(pid, s)
-            check_same_grid(img, mask_img, patient_id=pid, sequence=s)
+            where = dict(patient_id=pid, sequence=s, path=str(cohort.image_path(pid, s)))
+            m_s = io.match_grid(img, mask_img, **where)
+            # NaN inside the mask or where the voxel kernels reach: this patient's error
+            io.check_finite(img, m_s, margin=int(self.kernel_radius) + 2, **where)
             arrays[s] = sitk.GetArrayFromImage(img)
         x, names, box = _voxel.voxel_features(
             arrays, mask, features=self.voxel_features, kernel_radius=self.kernel_radius
         )
+        if not np.isfinite(x).all():
+            raise PatientError("voxel features are not finite (extreme intensities?)",
+                               check="non_finite", patient_id=pid)  # fmt: skip
         if self.normalise == "patient":
             x = _voxel.robust_normalise(x)
         elif self.normalise == "cohort" and not raw:

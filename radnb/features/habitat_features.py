@@ -184,6 +184,12 @@ def _n_habitats(maps: Mapping[str, Any], n_habitats: int | None) -> int:
     return int(n_habitats)
 
 
+def _message(exc: Exception) -> str:
+    from radnb.errors import PatientError, clean_message
+
+    return exc.detail if isinstance(exc, PatientError) else clean_message(exc)
+
+
 def _radiomics_one(task):
     """Per-habitat radiomics of one patient; returns (pid, features, error rows)."""
     import SimpleITK as sitk
@@ -204,7 +210,7 @@ def _radiomics_one(task):
         try:
             image = cohort.image(pid, seq)
         except Exception as exc:  # noqa: BLE001 - collected per patient
-            errors.append({"patient_id": pid, "sequence": seq, "message": str(exc)})
+            errors.append({"patient_id": pid, "sequence": seq, "message": _message(exc)})
             continue
         for h in range(1, k + 1):
             sel = lab == h
@@ -215,7 +221,7 @@ def _radiomics_one(task):
             try:
                 out = extract_case(image, m, params).features
             except Exception as exc:  # noqa: BLE001 - collected per patient
-                msg = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+                msg = _message(exc)
                 errors.append(
                     {"patient_id": pid, "sequence": seq, "message": f"habitat {h}: {msg}"}
                 )

@@ -12,7 +12,14 @@ import pandas as pd
 from radnb.errors import RadnbError
 from radnb.plots.style import PALETTE, get_ax, style_ax
 
-__all__ = ["forest_plot", "km_plot", "plot_survival_calibration", "plot_treatment_by_risk"]
+__all__ = [
+    "forest_plot",
+    "km_plot",
+    "plot_forest",
+    "plot_km",
+    "plot_survival_calibration",
+    "plot_treatment_by_risk",
+]
 
 
 def _fmt_p(p: float) -> str:
@@ -21,7 +28,7 @@ def _fmt_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def km_plot(
+def plot_km(
     time,
     event,
     groups=None,
@@ -62,12 +69,12 @@ def km_plot(
 
     Examples
     --------
-    >>> ax = km_plot([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 0, 1], ["a", "a", "a", "b", "b", "b"])
+    >>> ax = plot_km([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 0, 1], ["a", "a", "a", "b", "b", "b"])
     >>> len(ax.lines) >= 2
     True
     """
     from radnb.evaluate import survival as sv
-    from radnb.evaluate._km import n_at_risk
+    from radnb.evaluate.survival import n_at_risk
 
     if xlabel is None:
         xlabel = str(time) if data is not None and isinstance(time, str) else "Time"
@@ -189,7 +196,7 @@ def _labels(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def forest_plot(
+def plot_forest(
     table: pd.DataFrame,
     *,
     ax=None,
@@ -214,7 +221,7 @@ def forest_plot(
     >>> tab = pd.DataFrame({"covariate": ["age", "sex"], "level": ["", "F vs M"],
     ...                     "hr": [1.1, 0.6], "lower": [1.0, 0.4], "upper": [1.2, 0.9],
     ...                     "p": [0.04, 0.01]})
-    >>> ax = forest_plot(tab)
+    >>> ax = plot_forest(tab)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['age', 'sex (F vs M)']
     """
@@ -312,7 +319,7 @@ def plot_treatment_by_risk(result, *, ax=None, title: str | None = None):
     """
     i = result.interaction
     head = f"Treatment x risk interaction: LR {_fmt_p(i['p'])}"
-    return forest_plot(result.table, ax=ax, title=f"{title}\n{head}" if title else head)
+    return plot_forest(result.table, ax=ax, title=f"{title}\n{head}" if title else head)
 
 
 def plot_survival_calibration(cal: pd.DataFrame, *, ax=None, title: str | None = None):
@@ -345,3 +352,22 @@ def plot_survival_calibration(cal: pd.DataFrame, *, ax=None, title: str | None =
     t = cal.attrs.get("time")
     style_ax(ax, title=title or (f"Calibration at t = {t:g}" if t is not None else None))
     return ax
+
+
+def km_plot(*args, **kwargs):
+    """Deprecated alias of :func:`plot_km`."""
+    import warnings
+
+    warnings.warn(
+        "km_plot is deprecated; use radnb.plots.plot_km", DeprecationWarning, stacklevel=2
+    )
+    return plot_km(*args, **kwargs)
+
+
+def forest_plot(*args, **kwargs):
+    """Deprecated alias of :func:`plot_forest`."""
+    import warnings
+
+    msg = "forest_plot is deprecated; use radnb.plots.plot_forest"
+    warnings.warn(msg, DeprecationWarning, stacklevel=2)
+    return plot_forest(*args, **kwargs)

@@ -174,9 +174,24 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         df = df.copy()
         df.attrs = {}  # e.g. an errors table: pandas cannot compare DataFrame attrs
         df.index = df.index.astype(str)
+        dup = df.index[df.index.duplicated()].unique()
+        if len(dup):
+            raise CohortError(
+                f"block {name!r} has {len(dup)} duplicated patient ID(s), e.g. {dup[:5].tolist()}; "
+                "keep one row per patient (e.g. df.groupby(level=0).first())"
+            )
         num = df.select_dtypes(include=[np.number, "bool"]).astype(float)
         if num.shape[1] == 0:
             raise RadnbError(f"block {name!r} has no numeric feature columns")
+        inf = np.isinf(num.to_numpy())
+        if inf.any():
+            cols = num.columns[inf.any(axis=0)].tolist()
+            rows = num.index[inf.any(axis=1)].tolist()
+            raise RadnbError(
+                f"block {name!r} has infinite values in {len(cols)} column(s) {cols[:5]} for "
+                f"{len(rows)} patient(s) {rows[:5]}; replace them (e.g. with NaN, "
+                "df.replace([np.inf, -np.inf], np.nan)) or drop those columns"
+            )
         extra = df.index.difference(self.table.index)
         if len(extra) == len(df):
             raise CohortError(f"block {name!r} shares no patient_id with the study table")
@@ -234,6 +249,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         p_univariable: float = 0.05,
         p_multivariable: float = 0.05,
         candidates: Sequence[str] | None = None,
+        crossfit: int | bool | None = None,
     ) -> Study:
         """Define a model on scores, blocks and/or clinical variables. Chainable.
 
@@ -248,7 +264,19 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
             ``"logistic"`` is an unpenalised statsmodels Logit (coefficients,
             odds ratios, nomogram); the others are scaled and fitted with
             ``random_state``.
+        crossfit : None, True or int
+            Number of folds K for cross-fitting (stacking, ``True`` = 5): the
+            model is fitted on out-of-fold scores of its input signatures
+            (each fold refits their whole selection chain on the other
+            training folds); the signatures applied to every cohort stay the
+            ones fitted on all training rows. See :mod:`radnb.study.crossfit`.
+            Default ``None`` (off): a fit is one pass, as published pipelines
+            are, so numbers stay comparable; :meth:`notes` flags a model
+            stacked on fitted signatures without it. Turn it on for combined
+            models (e.g. DL score + Rad score + clinical).
         """
+        from radnb.study.crossfit import check_crossfit
+
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
         for i in inputs:
             if i not in self._signatures and i not in self.blocks:
@@ -267,6 +295,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
             "p_uni": p_univariable,
             "p_multi": p_multivariable,
             "candidates": candidates,
+            "crossfit": check_crossfit(crossfit),
         }
         return self
 
@@ -485,6 +514,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
             sig_scores[name] = sig.score(self.blocks[spec["block"]])
         state["signature_scores"] = pd.DataFrame(sig_scores, index=all_ids)
         # bootstrap ids repeat: the score table is indexed by unique ids, select with .loc
+        oof_cache: dict = {}  # out-of-fold signature scores per K (radnb.study.crossfit)
         for name, spec in self._models.items():
             gone = [i for i in spec["inputs"] if i in state["absent"]]
             if gone:
@@ -499,7 +529,9 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
                     "spec": spec,
                 }
                 continue
-            info = self._fit_model(name, spec, state, ids)
+            fit_state, cf_notes = self._crossfit_state(spec, state, ids, oof_cache, resample)
+            info = self._fit_model(name, spec, fit_state, ids)
+            info["notes"] += cf_notes
             info["spec"] = spec
             if gone:
                 info["notes"].append(f"absent input(s) {gone} left out")
@@ -507,6 +539,23 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
                 state["absent"][name] = info["absent"]
             state["models"][name] = info
         return state
+
+    def _crossfit_state(self, spec, state, ids, cache, resample):
+        """State whose input-signature scores on ``ids`` are out of fold (``crossfit=K``)."""
+        from radnb.study.crossfit import crossfit_state
+
+        sigs = [i for i in spec["inputs"] if i in state["signatures"]]
+        if not spec.get("crossfit") or not sigs:
+            note = "stacked on in-sample signature scores; crossfit=5 gives out-of-fold ones"
+            return state, [note] if sigs and not resample else []
+        sub = {**state, "signatures": {s: state["signatures"][s] for s in sigs}}
+        fit_state, notes = crossfit_state(
+            self, sub, ids, spec["crossfit"], cache, resample=resample
+        )
+        done = f"cross-fitted: second stage on {spec['crossfit']}-fold out-of-fold scores of {sigs}"
+        return {**state, "signature_scores": fit_state["signature_scores"]}, (
+            [] if resample else [done, *notes]
+        )
 
     def _predict(self, state, ids) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Scores (signature linear scores, model log-odds) and probabilities of ``ids``."""
@@ -529,9 +578,20 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         if not self._signatures and not self._models:
             raise RadnbError("nothing to fit: define a signature or a model first")
         ids = self.train_ids
+        counts = self.y.loc[ids].value_counts()
+        if len(counts) < 2:
+            only = (
+                f"{counts.index[0]:g} ({int(counts.iloc[0])} patients)" if len(counts) else "none"
+            )
+            raise RadnbError(
+                f"outcome {self.outcome!r} has a single class among the {len(ids)} training "
+                f"patients ({self.split} == {self.train!r}): {only}. No model can be fitted; "
+                "check the outcome coding (positive=) and the split"
+            )
         state = self._fit_on(ids)
         scores, probs = self._predict(state, self.table.index)
         self.state_ = state
+        self.negative_controls_: dict = {}  # filled by negative_controls(), read by report()
         self.signatures_ = state["signatures"]
         self.absent_ = dict(state["absent"])
         self.scores_, self.probabilities_ = scores, probs
@@ -744,6 +804,24 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         )
         out.attrs["notes"] = self.notes()
         return out
+
+    def negative_controls(self, signature: str, **kws):
+        """Rerun a signature's chain on negative controls (see :mod:`radnb.study.controls`).
+
+        Keyword options go to :func:`radnb.study.controls.negative_controls`;
+        the result is also kept for :meth:`report`.
+        """
+        from radnb.study.controls import negative_controls
+
+        res = negative_controls(self, signature, **kws)
+        self.negative_controls_ = {**getattr(self, "negative_controls_", {}), signature: res}
+        return res
+
+    def report(self, path, **kws):
+        """Write the study as one self-contained HTML file (see :mod:`radnb.study.report`)."""
+        from radnb.study.report import write_report
+
+        return write_report(self, path, **kws)
 
     def __repr__(self) -> str:
         counts = self.table[self.split].value_counts()
