@@ -197,6 +197,9 @@ KNOWN_CYCLES: list[list[str]] = [
     # study.crossfit imports study.core._EmptySignature in a function; core
     # imports crossfit in functions
     ["radnb.study.core", "radnb.study.crossfit"],
+    # widgets.browser <-> _browser_widgets (function-level: build / refresh one
+    # way, _fmt back)
+    ["radnb.widgets._browser_widgets", "radnb.widgets.browser"],
 ]
 
 

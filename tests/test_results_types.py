@@ -330,3 +330,39 @@ def test_decision_curve_pair_and_deprecated_dca_survival():
         old = dca_survival(*args, thresholds=[0.5])
     assert old.equals(new)
     assert callable(decision_curve)
+
+
+def test_maxstat_result_is_a_test_result_with_its_old_attributes():
+    import pickle
+
+    from radnb.evaluate import TestResult
+    from radnb.evaluate.survival import cutoff, maxstat_test
+
+    rng = np.random.default_rng(0)
+    x, t, e = rng.normal(size=80), rng.exponential(5, 80), rng.integers(0, 2, 80)
+    r = maxstat_test(x, t, e)
+    assert isinstance(r, TestResult) and r["p"] == r.p and np.isnan(r.df)
+    assert r.cutpoint == r["cutpoint"] and r.pmethod == "Lau92" and r.n == 80
+    assert r.table.shape[1] == 3 and repr(r).startswith("MaxstatResult(M=")
+    r2 = pickle.loads(pickle.dumps(cutoff(x, t, e, method="maxstat"))).maxstat_
+    assert type(r2).__name__ == "MaxstatResult" and r2.statistic == r.statistic
+
+
+def test_reprs_read_numpy_scalars_as_numbers():
+    from radnb.evaluate import TestResult
+
+    r = TestResult(np.float64(2.5), np.int64(3), np.float64(0.01), "x", {"n": np.int64(5)})
+    assert repr(r) == "TestResult(x: statistic=2.5, df=3, p=0.01; n=5)"
+    assert r.to_frame().loc[0, "n"] == 5
+
+
+def test_test_results_with_tables_compare_equal_after_pickling():
+    import pickle
+
+    from radnb.evaluate.survival import logrank_test
+
+    r = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1])
+    r2 = pickle.loads(pickle.dumps(r))
+    assert r2 == r and r2["table"] is not r["table"]
+    other = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1])
+    assert other != r

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -25,10 +26,11 @@ __all__ = ["Estimate", "TestResult"]
 
 
 def _num(x: Any, digits: int = 4) -> str:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         return repr(x)
-    if isinstance(x, int):
-        return str(x)
+    if isinstance(x, numbers.Integral):
+        return str(int(x))
+    x = float(x)
     if math.isnan(x) or math.isinf(x):
         return str(x)
     return (
@@ -37,7 +39,7 @@ def _num(x: Any, digits: int = 4) -> str:
 
 
 def _p(p: float) -> str:
-    if p is None or not isinstance(p, (int, float)) or math.isnan(p):
+    if p is None or not isinstance(p, numbers.Real) or math.isnan(p):
         return "nan"
     return "<1e-16" if p < 1e-16 else f"{p:.4g}"
 
@@ -131,8 +133,25 @@ class Estimate:
         return f"<b>{self._name}</b>" + self.to_frame().to_html(index=False)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equality that also works for DataFrames and arrays (and NaN == NaN)."""
+    if a is b:
+        return True
+    if hasattr(a, "equals") and type(a) is type(b):
+        return bool(a.equals(b))
+    if hasattr(a, "shape") or hasattr(b, "shape"):
+        import numpy as np
+
+        return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return bool(a == b)
+
+
 def _shown(v: Any) -> bool:
-    return isinstance(v, (int, float, str)) and not (isinstance(v, float) and math.isnan(v))
+    if isinstance(v, str):
+        return True
+    return isinstance(v, numbers.Real) and not math.isnan(float(v))
 
 
 _FIELDS = ("statistic", "df", "p", "method")
@@ -228,6 +247,15 @@ class TestResult(Mapping):
     def __len__(self) -> int:
         return len(self._keys())
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        if set(self) != set(other):
+            return False
+        return all(_same(self[k], other[k]) for k in self)
+
+    __hash__ = None  # type: ignore[assignment]  # a mapping, as the former dict
+
     def __contains__(self, key: object) -> bool:
         return key in _FIELDS or key == self.stat_name or key in self.details
 
@@ -257,7 +285,7 @@ class TestResult(Mapping):
         tables = [
             f"{k}=<{type(v).__name__} {getattr(v, 'shape', '')}>"
             for k, v in self.details.items()
-            if hasattr(v, "shape")
+            if len(getattr(v, "shape", ())) > 0
         ]
         body = "; ".join(x for x in (head, ", ".join(rest), ", ".join(tables)) if x)
         return f"TestResult({self.method}: {body})"
