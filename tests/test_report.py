@@ -129,3 +129,16 @@ def test_main_job_writes_the_report(tmp_path):
     assert path == tmp_path / "report.html"
     assert "SIMULATED DATA" in text and '<section id="survival">' in text
     assert "Cox regression for RFS, training cohort" in text
+
+
+def test_pdf_is_optional(report, tmp_path, capsys):
+    import importlib.util
+
+    study, _ = report
+    path = study.report(tmp_path / "r.html", pdf=True)
+    assert path.exists()
+    if importlib.util.find_spec("weasyprint") is None:
+        assert "no PDF engine" in capsys.readouterr().out
+        assert not path.with_suffix(".pdf").exists()
+    else:
+        assert path.with_suffix(".pdf").stat().st_size > 0
