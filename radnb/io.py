@@ -26,6 +26,7 @@ raise :class:`~radnb.errors.PatientError` whose ``check`` names the problem as
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -102,6 +103,11 @@ def dicom_series(folder: str | PathLike) -> list[dict[str, Any]]:
     >>> dicom_series(tempfile.mkdtemp())
     []
     """
+    from radnb._files import _stat_key
+
+    key = _stat_key(Path(folder))  # a folder's mtime changes when files come or go
+    if key in _SERIES:
+        return [dict(s) for s in _SERIES[key]]
     sitk = _sitk()
     reader = sitk.ImageSeriesReader()
     out = []
@@ -116,7 +122,12 @@ def dicom_series(folder: str | PathLike) -> list[dict[str, Any]]:
         except RuntimeError:
             pass
         out.append({"uid": uid, "n_files": len(files), "description": desc, "files": files})
-    return out
+    _SERIES[key] = out
+    return [dict(s) for s in out]
+
+
+_SERIES: dict[tuple, list[dict[str, Any]]] = {}
+_SPACING_OK: set[tuple] = set()
 
 
 def _choose_series(found: list[dict], series, where: dict) -> list[str]:
@@ -153,7 +164,8 @@ def _choose_series(found: list[dict], series, where: dict) -> list[str]:
 def _check_slice_spacing(files: list[str], where: dict) -> None:
     """Error if the slice positions of a series are not evenly spaced."""
     sitk = _sitk()
-    if len(files) < 3:
+    memo = tuple((f, os.stat(f).st_mtime_ns) for f in files)
+    if len(files) < 3 or memo in _SPACING_OK:
         return
     pos, normal = [], None
     for f in files:
@@ -188,6 +200,7 @@ def _check_slice_spacing(files: list[str], where: dict) -> None:
             check="slice_spacing",
             **where,
         )
+    _SPACING_OK.add(memo)
 
 
 def _read_dicom(folder: Path, series, where: dict):
@@ -591,16 +604,22 @@ def compare_geometry(a, b, *, tol: GeometryTolerance | None = None) -> list[str]
 
 
 def geometry_advice(problems: list[str]) -> str:
-    """The real fixes for a geometry mismatch (never 'increase the tolerance')."""
-    pairing = (
-        "check that this mask belongs to this image (same patient, same series: a size or "
-        "direction difference usually means a wrong pairing)"
-    )
-    resample = (
-        "if it does, resample the mask onto the image: "
+    """The real fixes for a geometry mismatch (never 'increase the tolerance').
+
+    Examples
+    --------
+    >>> geometry_advice(["size (4, 4, 4) vs (4, 4, 5)"])[:40]
+    'check that this mask belongs to this ima'
+    """
+    pairing = "check that this mask belongs to this image (same patient, same series)"
+    if any(p.startswith(("size", "direction", "dimension")) for p in problems):
+        pairing += ": a size or direction difference usually means a wrong pairing"
+    else:
+        pairing += ": the mask was probably saved on a resampled or shifted grid"
+    return (
+        f"{pairing}; if it does, resample the mask onto the image: "
         "radnb.preprocess.resample_to(mask, image, interpolator='nearest')"
     )
-    return f"{pairing}; {resample}"
 
 
 def check_same_grid(

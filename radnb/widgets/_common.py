@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
+import numpy as np
 import pandas as pd
 
 from radnb.errors import RadnbError
@@ -131,25 +132,37 @@ class CodeLog:
 
 
 class FigureView:
-    """A matplotlib Figure shown as a PNG image; redraw only when asked.
+    """A matplotlib Figure shown as a PNG image; redraw only what changed.
 
-    The Figure is created without pyplot (no global state, nothing to close).
-    ``n_draws`` counts renders, so a test can check what was redrawn.
+    The Figure is created without pyplot (no global state, nothing to close) on an
+    Agg canvas. :meth:`draw` renders everything; artists registered with
+    :meth:`animate` (markers that follow a slider) are left out of that render and
+    drawn on top of the saved background by :meth:`update`, which costs a few
+    milliseconds instead of a full render. ``n_draws`` / ``n_updates`` count both,
+    so a test can check what was redrawn. Exported figures leave animated artists
+    out (they follow the slider, not the paper).
     """
 
     def __init__(self, figsize: tuple[float, float] = (5.0, 4.0), *, dpi: int = 80) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         self.figsize = figsize
         self.dpi = dpi
-        self.fig = Figure(figsize=figsize, constrained_layout=True)
+        self.fig = Figure(figsize=figsize, dpi=dpi, constrained_layout=True)
+        self.canvas = FigureCanvasAgg(self.fig)
         self.image = W.Image(format="png")
         self.widget = self.image
         self.n_draws = 0
+        self.n_updates = 0
+        self._animated: list = []
+        self._background = None
 
     def clear(self, figsize: tuple[float, float] | None = None):
         """Empty the figure (optionally resize) and return it."""
         self.fig.clear()
+        self.fig.set_layout_engine("constrained")
+        self._animated, self._background = [], None
         if figsize is not None:
             self.fig.set_size_inches(*figsize)
         return self.fig
@@ -159,11 +172,57 @@ class FigureView:
         axs = self.fig.subplots(nrows, ncols, squeeze=False, **kws)
         return list(axs.ravel())
 
+    def reuse_axes(self) -> list:
+        """The same axes, emptied, with the layout of the last render kept.
+
+        Redrawing curves on a fixed layout skips constrained layout (the slowest
+        part of a render); use :meth:`axes` when the panels themselves change.
+        """
+        if self._background is not None:
+            self.fig.set_layout_engine("none")
+        for ax in self.fig.axes:  # remove the data artists, keep the axes and their ticks
+            for a in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
+                a.remove()
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+            ax.relim()
+            ax.set_autoscale_on(True)
+        self._animated = []
+        return list(self.fig.axes)
+
+    def animate(self, *artists):
+        """Mark artists as moving: :meth:`update` redraws only them."""
+        for a in artists:
+            a.set_animated(True)
+            self._animated.append(a)
+        return artists[0] if len(artists) == 1 else artists
+
     def draw(self) -> None:
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", dpi=self.dpi)
-        self.image.value = buf.getvalue()
+        """Render the whole figure (layout included)."""
+        self.fig.set_dpi(self.dpi)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
         self.n_draws += 1
+        self._blit()
+
+    def update(self) -> None:
+        """Redraw the animated artists over the last full render."""
+        if self._background is None:
+            self.draw()
+            return
+        self.canvas.restore_region(self._background)
+        self.n_updates += 1
+        self._blit()
+
+    def _blit(self) -> None:
+        from PIL import Image
+
+        for a in self._animated:
+            self.fig.draw_artist(a)
+        rgba = np.asarray(self.canvas.buffer_rgba())
+        buf = io.BytesIO()
+        Image.fromarray(rgba).save(buf, format="png", compress_level=1)
+        self.image.value = buf.getvalue()
 
 
 def table_html(df: pd.DataFrame, *, max_rows: int = 60, digits: int = 3) -> str:

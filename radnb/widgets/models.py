@@ -178,16 +178,17 @@ class ModelBoard(W.VBox):
             self._focus_data()
             ax = self.roc.axes()[0]
             s.plot_roc(c, models=models, ax=ax)
-            self._markers["roc"] = ax.plot([], [], "o", ms=9, color="black", zorder=5)[0]
+            self._markers["roc"] = self.roc.animate(
+                ax.plot([], [], "o", ms=9, color="black", zorder=5)[0]
+            )
             self._markers["roc_train"] = ax.plot(
                 [], [], "x", ms=10, mew=2, color="#D55E00", zorder=5
             )[0]
-            self.roc.draw()
             s.plot_calibration(c, models=models, ax=self.calibration.axes()[0])
             self.calibration.draw()
             ax = self.dca.axes()[0]
             s.plot_dca(c, models=models, ax=ax)
-            self._markers["dca"] = ax.axvline(0.5, color="black", lw=1)
+            self._markers["dca"] = self.dca.animate(ax.axvline(0.5, color="black", lw=1))
             ax.axvline(self.training_threshold(), color="#D55E00", lw=1, ls=":")
             self._draw_nomogram()
             self.results_html.value = table_html(
@@ -197,6 +198,9 @@ class ModelBoard(W.VBox):
                 self.delong_html.value = table_html(s.delong_table(c, models=models))
             else:
                 self.delong_html.value = "<i>choose two or more models</i>"
+            self._place_training_marker()
+            self.roc.draw()
+            self.dca.draw()
             self._fill_patients()
             # the slider starts at the training cut-off of the focus model
             t = float(np.clip(round(self.training_threshold(), 2), 0.01, 0.99))
@@ -226,12 +230,10 @@ class ModelBoard(W.VBox):
         self.last_readout = r
         t_train = self.training_threshold()
         op = self._operating_point(d, float(logit(t)), direction)
-        op_train = self._operating_point(d, self.study.thresholds_[name], direction)
         self._markers["roc"].set_data([op[0]], [op[1]])
-        self._markers["roc_train"].set_data([op_train[0]], [op_train[1]])
         self._markers["dca"].set_xdata([t, t])
-        self.roc.draw()
-        self.dca.draw()
+        self.roc.update()
+        self.dca.update()
         cohort = self.study.cohorts[self.cohort.value]
         self.readout.value = (
             f"<b>{name}</b>, {cohort}, risk threshold {t:.2f} (training cut-off "
@@ -240,6 +242,12 @@ class ModelBoard(W.VBox):
             f"net benefit {r['net_benefit']:.3f} (treat all {r['treat_all']:.3f})"
         )
         return r
+
+    def _place_training_marker(self) -> None:
+        name = self.focus.value
+        d = self._data
+        x, y = self._operating_point(d, self.study.thresholds_[name], self.study.directions_[name])
+        self._markers["roc_train"].set_data([x], [y])
 
     @staticmethod
     def _operating_point(d, cut: float, direction: str) -> tuple[float, float]:

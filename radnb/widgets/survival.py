@@ -222,7 +222,12 @@ class SurvivalExplorer(W.VBox):
         from radnb.plots.survival import km_plot
 
         time, event = self.time_event
-        axes = self.km.axes(1, len(self.cohorts))
+        key = (self.score.value, self.endpoint.value)
+        if getattr(self, "_km_key", None) == key and len(self.km.fig.axes) == len(self.cohorts):
+            axes = self.km.reuse_axes()  # same panels: keep the layout, redraw the curves
+        else:
+            axes = self.km.axes(1, len(self.cohorts))
+            self._km_key = key
         self.logrank_ = {}
         parts = []
         for ax, (value, label) in zip(axes, self.cohorts.items(), strict=True):
