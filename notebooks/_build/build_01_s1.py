@@ -690,8 +690,9 @@ crossfit_table.round(3)
         "md",
         r"""
 The signatures are the same in both fits; only the second stage's weights change (printed
-above: cross-fitting usually shrinks the weights of the scores, so the risks are less
-extreme). On this cohort the cross-fitted slope is
+above). Out-of-fold scores usually earn smaller weights than in-sample ones, and a score
+whose in-sample strength was mostly overfitting (here the DL score of an untrained
+network) can drop to about zero, so the risks are less extreme. On this cohort the cross-fitted slope is
 nearer 1 and the Hosmer-Lemeshow statistic much smaller; the test AUC can move either way
 (the scores are weighted differently), and with 55 test patients a few hundredths are well
 inside its CI. Cross-fitting fixes the double dipping of stacking, not the overfitting of
@@ -715,6 +716,19 @@ nc.table.to_csv(OUT / "negative_controls_rad.csv", index=False)
 ax = nc.plot()
 savefig(ax, OUT / "negative_controls_rad.png")
 nc.table.drop(columns=["description"]).round(3)
+""",
+    ),
+    (
+        "md",
+        r"""
+**Reading the controls.** The permuted labels mostly give an empty LASSO (a constant score,
+AUC 0.5): with 126 patients, noise rarely survives the CV, and the permutation p-value says
+how often it beat the real signature. A shuffled control close to the real AUC means the
+signature rests on intensity-histogram (first-order) features, which shuffling keeps: true
+of this simulation, whose radiomic latent sets the tumour's contrast. A moved mask well
+below the real AUC says the signal is in the tumour, not anywhere in the image; the note
+column says how many moved masks could not avoid the tumour in these small simulated
+fields of view. Volume alone is the baseline any radiomics signature should beat.
 """,
     ),
     (
