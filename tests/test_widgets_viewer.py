@@ -150,8 +150,11 @@ def test_controls_drive_the_volumes(sim):
     assert v._backend.volumes[0].colormap == "inferno"
     c["slice_type"].value = "coronal"
     assert v._backend.nv.opts.slice_type.name == "CORONAL"
+    assert c["window"].value == "p1-p99"  # the automatic choice for MR, shown
     c["window"].value = "lung"
     assert (v._backend.volumes[0].cal_min, v._backend.volumes[0].cal_max) == (-1350.0, 150.0)
+    v.set_window((0.0, 500.0))
+    assert c["window"].value == "custom" and v._backend.volumes[0].cal_max == 500.0
     n_outline = int(sitk.GetArrayFromImage(v.layers["mask"].browser).sum())
     c["mask_style"].value = "filled"
     n_filled = int(sitk.GetArrayFromImage(v.layers["mask"].browser).sum())
