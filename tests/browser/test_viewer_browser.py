@@ -112,12 +112,17 @@ def _drawn(nb, canvas, *, min_lit=0.05, timeout_s=60):
     )
 
 
-def _changed(nb, canvas, before, *, timeout_s=10, fraction=0.002):
+def _changed(nb, canvas, before, *, timeout_s=30, fraction=0.002):
+    """The canvas once it shows a drawn image that differs from ``before`` (a blank
+    "loading ..." frame in between does not count)."""
     for _ in range(int(timeout_s / 0.25)):
         nb.page.wait_for_timeout(250)
-        after = canvas_stats(canvas.screenshot())["array"]
-        if after.shape == before.shape and (abs(after - before).sum(axis=2) > 30).mean() > fraction:
-            return after
+        stats = canvas_stats(canvas.screenshot())
+        after = stats["array"]
+        drawn = stats["lit"] > 0.05 and stats["colours"] > 20
+        if drawn and after.shape == before.shape:
+            if (abs(after - before).sum(axis=2) > 30).mean() > fraction:
+                return after
     return None
 
 
