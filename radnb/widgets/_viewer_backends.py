@@ -148,17 +148,13 @@ class SlicesBackend:
     def _on_slider(self, change) -> None:
         if self._quiet or self.v.base is None:
             return
-        from radnb.widgets.viewer import _index_of
-
-        vox = list(_index_of(self.v.base.image, self.v._point) or (0, 0, 0))
+        vox = list(vd._index_of(self.v.base.image, self.v._point) or (0, 0, 0))
         vox[{"sagittal": 0, "coronal": 1, "axial": 2}[self._axis_view()]] = int(change["new"])
         self.v.go_to(voxel=vox)
 
     def render(self) -> None:
         """Draw the current slice(s) into the PNG."""
         from matplotlib.figure import Figure
-
-        from radnb.widgets.viewer import _index_of
 
         v = self.v
         if v.base is None:
@@ -169,7 +165,7 @@ class SlicesBackend:
             if v.slice_type in ("multiplanar", "render")
             else [v.slice_type]
         )
-        vox = _index_of(v.base.image, v._point) or tuple(s // 2 for s in v.base.image.GetSize())
+        vox = vd._index_of(v.base.image, v._point) or tuple(s // 2 for s in v.base.image.GetSize())
         fig = Figure(figsize=(3.6 * len(views), 3.8), constrained_layout=True)
         for ax, view in zip(fig.subplots(1, len(views), squeeze=False)[0], views):
             v.snapshot(
