@@ -82,18 +82,15 @@ class NiivueBackend:
         self.nv.volumes = self._stack()
 
     def replace_base(self) -> None:
-        # Clear first: ipyniivue 2.4.4 removes the old bottom volume before reordering,
-        # so an overlay becomes the background for a moment and the canvas stays at
-        # "loading ..." (seen with a habitat map over PET -> MR). The volumes' bytes are
-        # already in the browser: nothing is sent again, the browser re-decodes them.
+        # ipyniivue 2.4.4 removes the old bottom volume and then reorders; an overlay kept
+        # across the switch becomes the background for a moment and the canvas can stay at
+        # "loading ..." or lose its colour table (seen with a habitat map over PET -> MR).
+        # So: clear, and send the overlays as new (small, cropped) volumes; the images of
+        # other sequences are already in the browser and are not sent again.
+        for layer in self.v.layers.values():
+            self._vols.pop(id(layer), None)
         self.nv.volumes = []
         self.nv.volumes = self._stack()
-        for layer in self.v.layers.values():  # re-apply the label colour tables
-            vol = self._vols.get(id(layer))
-            if vol is not None and layer.kind in ("mask", "labels"):
-                vol.set_colormap_label(
-                    vd.label_colormap(layer.labels or {1: layer.name}, layer.colours)
-                )
 
     def add_layer(self, layer) -> None:
         self.nv.volumes = self._stack()
