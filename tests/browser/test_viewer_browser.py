@@ -247,7 +247,9 @@ def test_real_sarcoma_viewer_and_gallery(nb):
     nb.screenshot("sts_pet_viewer_canvas", _viewer(nb, 1))
     _viewer(nb, 1).locator(".widget-dropdown select").first.select_option("MR_T1")
     _viewer(nb, 1).locator(".radnb-viewer-header", has_text="MR_T1").wait_for(timeout=30_000)
-    assert _changed(nb, canvas, arr) is not None
+    mr = _changed(nb, canvas, arr)
+    assert mr is not None, "switching PET -> MR did not redraw the canvas"
+    assert _habitat_pixels(mr) > 0.002, "the habitat overlay lost its colours on the MR"
     nb.screenshot("sts_mr_viewer_canvas", _viewer(nb, 1))
     browser = nb.page.locator(".radnb-browser").nth(1)
     nb.screenshot("sts_browser_table", browser)
