@@ -47,8 +47,7 @@ def _screenshot_dir() -> Path:
         path = Path(env)
     else:  # outside the checkout, so no screenshot is ever committed
         path = Path(tempfile.gettempdir()) / f"radnb-browser-{time.strftime('%Y%m%d-%H%M%S')}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return path  # created by the first screenshot
 
 
 #: Longest wait for all cells to run, ms (``$RADNB_BROWSER_TIMEOUT`` in seconds; default 600).
@@ -280,6 +279,7 @@ class NotebookPage:
 
     def screenshot(self, name: str, target=None) -> Path:
         """Save a PNG of the page (or of a locator) under :data:`SCREENSHOT_DIR`."""
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOT_DIR / f"{name}.png"
         (target or self.page).screenshot(path=str(path))
         SCREENSHOTS.append(path)
