@@ -44,7 +44,7 @@ def make(name, shape, spacing, bg, fg):
     d2 = ((x - c[2]) * spacing[0]) ** 2 + ((y - c[1]) * spacing[1]) ** 2 + ((z - c[0]) * spacing[2]) ** 2
     m = (d2 <= r * r).astype(np.uint8)
     rng = np.random.default_rng(0)
-    img = (bg + rng.normal(0, 20, size=shape) + (fg - bg) * m).astype(np.int16)
+    img = (bg + rng.normal(0, 20, size=shape) + (fg - bg) * m.astype(np.float32)).astype(np.int16)
     for arr, suffix in ((img, ""), (m, "_mask")):
         im = sitk.GetImageFromArray(arr)
         im.SetSpacing(spacing)
@@ -105,10 +105,15 @@ def main() -> None:
             off = Offline()
             off.install(ctx)
             page = NotebookPage(ctx.new_page(), lab).open("bench.ipynb")
+            page.wait_kernel_idle()
             cells = page.page.locator(".jp-CodeCell")
-            cells.nth(0).click()
+            cells.nth(0).locator(".jp-InputArea-editor").click()
             page.page.keyboard.press("Shift+Enter")
-            page.output("SETUP-DONE", timeout=300_000)
+            try:
+                page.output("SETUP-DONE", timeout=300_000)
+            except Exception:
+                page.screenshot("bench_setup_timeout")
+                raise
             for i, (label, _, _) in enumerate(CASES, start=1):
                 cell = cells.nth(i)
                 cell.locator(".jp-InputArea-editor").click()
@@ -118,8 +123,12 @@ def main() -> None:
                 canvas = cell.locator(".jp-OutputArea canvas").first
                 drawn = None
                 while time.perf_counter() - t0 < args.timeout:
-                    if canvas.count():
-                        stats = canvas_stats(canvas.screenshot(timeout=5_000))
+                    try:
+                        shot = canvas.screenshot(timeout=5_000) if canvas.count() else None
+                    except Exception:  # the output area is being re-rendered
+                        shot = None
+                    if shot is not None:
+                        stats = canvas_stats(shot)
                         if stats["lit"] > 0.05 and stats["colours"] > 10:
                             drawn = time.perf_counter() - t0
                             break
