@@ -40,4 +40,4 @@ bench: install
 	for b in benchmarks/bench_*.py; do $(VENV)/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf $(OUT) .radnb_cache .pytest_cache docs/_build docs/api docs/notebooks docs/screenshots
+	rm -rf $(OUT) .radnb_cache .pytest_cache docs/_build docs/guide docs/api docs/notebooks docs/screenshots

@@ -39,7 +39,7 @@ def write_s1_report(res: dict, *, n: int | None, seed: int, permutations: int = 
         study.negative_controls(
             "Rad score", controls=["permuted", "volume"], n_permutations=permutations
         )
-    model = next((m for m in ("DLCS", "DL", "Rad") if m not in study.absent_), None)
+    model = next((m for m in ("DLCS", "DL", "Rad") if m in study.outputs), None)
     path = study.report(
         Path(res["out"]) / "report.html",
         title="Study S1: HER2 in bladder cancer (SIMULATED cohort)",

@@ -22,7 +22,15 @@ import numpy as np
 
 from radnb.errors import PatientError
 
-__all__ = ["IMAGE_SUFFIXES", "check_file", "check_integrity", "content_hash", "restore_nan", "scan"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "check_file",
+    "check_integrity",
+    "content_hash",
+    "restore_nan",
+    "scan",
+    "scans_of",
+]
 
 #: File name endings radnb recognises as images (a folder is a DICOM series).
 IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm")
@@ -273,6 +281,19 @@ def scan(path: Path) -> tuple[str, str | None, int]:
             problem = f"NIfTI data block is short: {length} bytes of the {need} its header needs (file truncated)"
     _SCAN[key] = (h.hexdigest(), problem, nan.finish() if nan is not None else 0)
     return _SCAN[key]
+
+
+def scans_of(paths) -> dict[tuple, tuple[str, str | None, int]]:
+    """The memoised scans of ``paths`` (to hand to a worker process with its task)."""
+    out = {}
+    for p in paths:
+        try:
+            key = _stat_key(Path(p))
+        except OSError:
+            continue
+        if key in _SCAN:
+            out[key] = _SCAN[key]
+    return out
 
 
 def content_hash(path: str | PathLike) -> str:

@@ -26,6 +26,7 @@ raise :class:`~radnb.errors.PatientError` whose ``check`` names the problem as
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -102,6 +103,11 @@ def dicom_series(folder: str | PathLike) -> list[dict[str, Any]]:
     >>> dicom_series(tempfile.mkdtemp())
     []
     """
+    from radnb._files import _stat_key
+
+    key = _stat_key(Path(folder))  # a folder's mtime changes when files come or go
+    if key in _SERIES:
+        return [dict(s) for s in _SERIES[key]]
     sitk = _sitk()
     reader = sitk.ImageSeriesReader()
     out = []
@@ -116,7 +122,12 @@ def dicom_series(folder: str | PathLike) -> list[dict[str, Any]]:
         except RuntimeError:
             pass
         out.append({"uid": uid, "n_files": len(files), "description": desc, "files": files})
-    return out
+    _SERIES[key] = out
+    return [dict(s) for s in out]
+
+
+_SERIES: dict[tuple, list[dict[str, Any]]] = {}
+_SPACING_OK: set[tuple] = set()
 
 
 def _choose_series(found: list[dict], series, where: dict) -> list[str]:
@@ -131,8 +142,11 @@ def _choose_series(found: list[dict], series, where: dict) -> list[str]:
         hits = hits or [s for s in found if series.lower() in s["description"].lower()]
         if len(hits) == 1:
             return hits[0]["files"]
+    # UIDs are identifiers (issue 17): the listing names series by index, description
+    # and size only; series= still accepts a UID the user knows.
     listing = "; ".join(
-        f"[{i}] {s['uid']} ({s['n_files']} files{', ' + repr(s['description']) if s['description'] else ''})"
+        f"[{i}] {repr(s['description']) if s['description'] else 'no description'} "
+        f"({s['n_files']} files)"
         for i, s in enumerate(found)
     )
     what = (
@@ -141,8 +155,8 @@ def _choose_series(found: list[dict], series, where: dict) -> list[str]:
         else f"has no single series matching {series!r}"
     )
     raise PatientError(
-        f"folder {what}: {listing}. Choose one with series= (a SeriesInstanceUID, a "
-        "description, an index or 'largest'), e.g. Cohort.from_table(..., "
+        f"folder {what}: {listing}. Choose one with series= (an index, a "
+        "description, a SeriesInstanceUID or 'largest'), e.g. Cohort.from_table(..., "
         "read_options={'<sequence>': {'series': '<description>'}}), or move the other "
         "series out of the folder",
         check="dicom_series",
@@ -153,7 +167,8 @@ def _choose_series(found: list[dict], series, where: dict) -> list[str]:
 def _check_slice_spacing(files: list[str], where: dict) -> None:
     """Error if the slice positions of a series are not evenly spaced."""
     sitk = _sitk()
-    if len(files) < 3:
+    memo = tuple((f, os.stat(f).st_mtime_ns) for f in files)
+    if len(files) < 3 or memo in _SPACING_OK:
         return
     pos, normal = [], None
     for f in files:
@@ -188,6 +203,7 @@ def _check_slice_spacing(files: list[str], where: dict) -> None:
             check="slice_spacing",
             **where,
         )
+    _SPACING_OK.add(memo)
 
 
 def _read_dicom(folder: Path, series, where: dict):
@@ -591,16 +607,22 @@ def compare_geometry(a, b, *, tol: GeometryTolerance | None = None) -> list[str]
 
 
 def geometry_advice(problems: list[str]) -> str:
-    """The real fixes for a geometry mismatch (never 'increase the tolerance')."""
-    pairing = (
-        "check that this mask belongs to this image (same patient, same series: a size or "
-        "direction difference usually means a wrong pairing)"
-    )
-    resample = (
-        "if it does, resample the mask onto the image: "
+    """The real fixes for a geometry mismatch (never 'increase the tolerance').
+
+    Examples
+    --------
+    >>> geometry_advice(["size (4, 4, 4) vs (4, 4, 5)"])[:40]
+    'check that this mask belongs to this ima'
+    """
+    pairing = "check that this mask belongs to this image (same patient, same series)"
+    if any(p.startswith(("size", "direction", "dimension")) for p in problems):
+        pairing += ": a size or direction difference usually means a wrong pairing"
+    else:
+        pairing += ": the mask was probably saved on a resampled or shifted grid"
+    return (
+        f"{pairing}; if it does, resample the mask onto the image: "
         "radnb.preprocess.resample_to(mask, image, interpolator='nearest')"
     )
-    return f"{pairing}; {resample}"
 
 
 def check_same_grid(

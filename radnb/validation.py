@@ -206,6 +206,10 @@ def _check_dims(report: _Report) -> None:
                            "features would be NaN or wrong. Use the full volume")  # fmt: skip
 
 
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _check_images(report, cohort, pid, *, tol, min_voxels, read_images):
     images: dict[str, Any] = {}
     for seq in cohort.sequences:
@@ -236,7 +240,7 @@ def _check_images(report, cohort, pid, *, tol, min_voxels, read_images):
                 report.add(pid, s, "geometry", "error",
                            f"patient {pid}: {s} image {cohort.image_path(pid, s)} and mask "
                            f"{path} differ: {'; '.join(problems)}. "
-                           f"{io.geometry_advice(problems).capitalize()}")  # fmt: skip
+                           f"{_upper_first(io.geometry_advice(problems))}")  # fmt: skip
             elif binary is not None and read_images:
                 _check_finite(report, pid, s, images[s], io.match_grid(images[s], binary, tol=tol),
                               cohort.image_path(pid, s))  # fmt: skip

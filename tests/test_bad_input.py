@@ -120,12 +120,17 @@ def test_nan_voxels_are_a_per_patient_error_everywhere(tmp_path, rng):
 
     from radnb.features import deep, errors_table
 
-    with pytest.warns(RuntimeWarning, match="failed"):
-        dl = deep.extract_deep_features(c, dims=2, crop_kws={"size": 16}, progress=False, batch_size=4,
-                                        device="cpu")  # fmt: skip
-    assert "P2" not in dl.index and len(dl) == 3
-    err = errors_table(dl)
+    crops, err = deep.CropDataset(c, spec=deep.CropSpec(dims=2, size=16)).load_all()
     assert err["patient_id"].tolist() == ["P2"] and "NaN" in err["message"].iloc[0]
+    assert df.loc[2, "ct"] in err["message"].iloc[0]
+    # a crop whose network output is NaN is an error row too, never a silent drop
+    values = np.ones((4, 3), np.float32)
+    values[1] = np.nan
+    meta = [(p, "CT", "") for p in c.patient_ids]
+    with pytest.warns(RuntimeWarning, match="failed"):
+        dl = deep._to_frame(values, meta, ["CT"], c.patient_ids, [])
+    assert list(dl.index) == ["P0", "P2", "P3"]
+    assert errors_table(dl)["patient_id"].tolist() == ["P1"]
 
 
 # ------------------------------------------------------------------ 3. probability map
@@ -194,7 +199,11 @@ def test_dicom_missing_slice_and_two_series(tmp_path, rng):
     _dicom(two, arr[:4], "1.2.3.2", np.arange(4) * 5.0, desc="SAG")
     with pytest.raises(PatientError, match="several DICOM series") as exc:
         io.read_image(two)
-    assert "1.2.3.1" in str(exc.value) and "1.2.3.2" in str(exc.value)
+    # the series are listed by index, description and size; UIDs are identifiers and
+    # never appear in a message (issue 17), though series= accepts one
+    assert "[0] 'AX T1' (8 files)" in str(exc.value) and "[1] 'SAG' (4 files)" in str(exc.value)
+    assert "1.2.3.1" not in str(exc.value) and "1.2.3.2" not in str(exc.value)
+    assert io.read_image(two, series="1.2.3.2").GetSize() == (16, 16, 4)
     assert exc.value.check == "dicom_series"
     assert io.read_image(two, series="SAG").GetSize() == (16, 16, 4)
     mask = np.zeros((8, 16, 16), np.uint8)

@@ -191,6 +191,15 @@ KNOWN_CYCLES: list[list[str]] = [
     # viewer <-> its backends / controls (function-level imports of _index_of,
     # COLORMAPS, SLICE_TYPES back from viewer.py)
     ["radnb.widgets._viewer_backends", "radnb.widgets._viewer_controls", "radnb.widgets.viewer"],
+    # io imports radnb.dicom (module level); dicom.masks -> features._cache ->
+    # (function level) radnb.io.content_hash
+    ["radnb.dicom", "radnb.dicom.masks", "radnb.features._cache", "radnb.io"],
+    # study.crossfit imports study.core._EmptySignature in a function; core
+    # imports crossfit in functions
+    ["radnb.study.core", "radnb.study.crossfit"],
+    # widgets.browser <-> _browser_widgets (function-level: build / refresh one
+    # way, _fmt back)
+    ["radnb.widgets._browser_widgets", "radnb.widgets.browser"],
 ]
 
 

@@ -1,8 +1,11 @@
 """Sphinx extension that writes radnb's generated documentation sources.
 
-Run at ``builder-inited``, before Sphinx reads any source, it writes three git-ignored
+Run at ``builder-inited``, before Sphinx reads any source, it writes four git-ignored
 folders inside ``docs/``:
 
+``guide/``
+    The user-guide section: a toctree of every ``docs/*.md`` page (today's guides stay
+    where they are and are the source; a new page appears without editing the docs).
 ``api/``
     The API reference: one page per public module (every module of the ``radnb``
     package whose dotted name has no component starting with ``_``) listing each name
@@ -12,9 +15,10 @@ folders inside ``docs/``:
 ``notebooks/``
     Copies of ``notebooks/*.ipynb``. When the test run saved an executed copy (see
     ``tests/test_notebooks.py``; folder ``$RADNB_EXECUTED_DIR``, default
-    ``docs/_executed``) whose code cells match the current notebook, that copy is used
-    and nothing is executed; otherwise the notebook is marked for execution at build
-    time (myst-nb, per-notebook ``execution_mode = "force"``), unless
+    ``docs/_executed``) whose code cells match the current notebook, its outputs are
+    used and nothing is executed (markdown cells come from the current notebook);
+    otherwise the notebook is marked for execution at build time (myst-nb,
+    per-notebook ``execution_mode = "force"``), unless
     ``RADNB_DOCS_EXECUTE=0`` (quick builds while writing docs: shown without outputs).
 ``screenshots/``
     One page per widget with the PNG screenshots the browser tests saved in
@@ -45,7 +49,9 @@ DOCS = Path(__file__).resolve().parents[1]
 ROOT = DOCS.parent
 PACKAGE = "radnb"
 #: Generated folders (git-ignored), relative to docs/.
-GENERATED = ("api", "notebooks", "screenshots")
+GENERATED = ("guide", "api", "notebooks", "screenshots")
+#: User-guide pages in reading order; any other docs/*.md follows alphabetically.
+GUIDE_ORDER = ["datasets", "radiomics", "habitat", "deep", "study", "evaluation", "survival"]
 
 
 def _write(path: Path, text: str) -> None:
@@ -140,7 +146,7 @@ def canonical_places(modules: dict[str, types.ModuleType]) -> dict[tuple[str, st
 
 
 def _object_page(modname: str, name: str, kind: str) -> str:
-    lines = [_heading(f"{modname}.{name}"), f".. currentmodule:: {modname}\n"]
+    lines = [_heading(name), f".. currentmodule:: {modname}\n"]
     if kind == "class":
         lines.append(f".. autoclass:: {name}\n   :members:\n   :show-inheritance:\n")
     elif kind == "exception":
@@ -217,6 +223,24 @@ def _prune(out: Path, keep: set[str]) -> None:
             path.unlink()
 
 
+# -------------------------------------------------------------------- user guide
+
+
+def generate_guide(out: Path) -> list[str]:
+    """Write the user-guide section page: a toctree of every ``docs/*.md`` page."""
+    stems = [p.stem for p in sorted(DOCS.glob("*.md")) if p.stem != "index"]
+    rank = {s: i for i, s in enumerate(GUIDE_ORDER)}
+    stems.sort(key=lambda s: (s == "ARCHITECTURE", rank.get(s, len(rank)), s.lower()))
+    page = [
+        _heading("User guide"),
+        "One page per step, from the cohort to survival analysis; the architecture page\n"
+        "says where each part lives in the code.\n",
+        ".. toctree::\n   :maxdepth: 2\n\n" + "".join(f"   /{s}\n" for s in stems),
+    ]
+    _write(out / "index.rst", "\n".join(page))
+    return stems
+
+
 # --------------------------------------------------------------------- notebooks
 
 
@@ -233,6 +257,19 @@ def _code(nb: dict) -> list[str]:
     ]
 
 
+def _with_outputs(nb: dict, executed: dict) -> dict:
+    """The current notebook (its markdown may be newer) with the executed outputs."""
+    ran = iter(c for c in executed["cells"] if c["cell_type"] == "code")
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            done = next(ran)
+            cell["outputs"] = done.get("outputs", [])
+            cell["execution_count"] = done.get("execution_count")
+    if "widgets" in executed.get("metadata", {}):
+        nb.setdefault("metadata", {})["widgets"] = executed["metadata"]["widgets"]
+    return nb
+
+
 def collect_notebooks(out: Path) -> list[str]:
     """Copy each notebook into ``out``: executed copy if current, else marked to run."""
     out.mkdir(parents=True, exist_ok=True)
@@ -242,7 +279,7 @@ def collect_notebooks(out: Path) -> list[str]:
         done = executed_dir() / src.name
         executed = json.loads(done.read_text(encoding="utf-8")) if done.exists() else None
         if executed is not None and _code(executed) == _code(nb):
-            nb = executed
+            nb = _with_outputs(nb, executed)
             logger.info(f"[radnb] {src.name}: outputs from {done}")
         elif os.environ.get("RADNB_DOCS_EXECUTE", "1") == "0":
             logger.info(f"[radnb] {src.name}: no current executed copy; shown WITHOUT outputs")
@@ -255,6 +292,13 @@ def collect_notebooks(out: Path) -> list[str]:
     for old in out.glob("*.ipynb"):
         if old.stem not in names:
             old.unlink()
+    page = [
+        _heading("Notebooks"),
+        "The quickstart and one worked study per design, shown with the outputs of the\n"
+        "test run (``make test``). Studies S1-S5 run on SIMULATED cohorts and say so.\n",
+        ".. toctree::\n   :maxdepth: 1\n\n" + "".join(f"   {n}\n" for n in names),
+    ]
+    _write(out / "index.rst", "\n".join(page))
     return names
 
 
@@ -324,6 +368,7 @@ def check_offline(app, exception) -> None:
 
 def generate(app) -> None:
     srcdir = Path(app.srcdir)
+    generate_guide(srcdir / "guide")
     mods = generate_api(srcdir / "api")
     nbs = collect_notebooks(srcdir / "notebooks")
     shots = collect_screenshots(srcdir / "screenshots")

@@ -503,11 +503,16 @@ harm.round(3)
     (
         "md",
         r"""
-**Reading it.** A grid effect on many features is real; whether removing it helps depends
-on whether the grid is confounded with the outcome (the cross-table above): ComBat removes
-every difference between batches, including a true one if metastatic patients were mostly
-scanned on one protocol. With 8 to 31 patients per grid the ComBat estimates are noisy too.
-Report the analysis you prespecified, and the other as a sensitivity analysis.
+**Reading it.** On these data only a handful of the 107 PET features differ between the
+grids once resampled to 3 mm (the printout above; Kruskal-Wallis also reacts to shape
+differences that ComBat's location / scale model does not remove), and ComBat inside the
+folds does not raise the cross-validated AUC (measured 0.77 raw vs 0.75 with ComBat):
+with no clear batch effect, harmonisation only adds estimation noise (8 patients on one
+grid). Check the diagnostic first and harmonise when it shows an effect. Also check that
+the batch is not confounded with the outcome (the cross-table): ComBat removes every
+difference between batches, including a true one if metastatic patients were mostly
+scanned on one protocol. Report the analysis you prespecified, and the other as a
+sensitivity analysis.
 """,
     ),
 ]

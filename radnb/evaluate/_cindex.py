@@ -25,6 +25,7 @@ import pandas as pd
 from radnb.errors import RadnbError
 from radnb.evaluate._common import z_quantile
 from radnb.evaluate._km import check_surv
+from radnb.evaluate._result import Estimate, TestResult
 
 __all__ = ["CIndexResult", "compare_cindex", "harrell_c", "time_dependent_auc", "uno_c"]
 
@@ -81,32 +82,28 @@ def _influence(tot, per):
     return c, u
 
 
-@dataclass(frozen=True)
-class CIndexResult:
-    """A concordance index with its standard error and confidence interval.
+@dataclass(frozen=True, repr=False, eq=False)
+class CIndexResult(Estimate):
+    """A concordance index: an :class:`~radnb.evaluate.Estimate` with pair counts.
 
-    Attributes: c, se, lower, upper, level, n, method, and for Harrell's C the
-    pair counts concordant, discordant, tied_x, tied_y, tied_xy.
+    Attributes: estimate (also ``.c``), lower, upper, se, level, method, n,
+    and for Harrell's C the pair counts concordant, discordant, tied_x, tied_y,
+    tied_xy. Unpacks as ``c, lower, upper``.
     """
 
-    c: float
-    se: float
-    lower: float
-    upper: float
-    level: float
-    n: int
-    method: str
+    n: int = 0
     concordant: float = float("nan")
     discordant: float = float("nan")
     tied_x: float = float("nan")
     tied_y: float = float("nan")
     tied_xy: float = float("nan")
 
-    def __repr__(self) -> str:
-        return (
-            f"CIndexResult({self.method}: C={self.c:.4f}, se={self.se:.4g}, "
-            f"{self.level:.0%} CI {self.lower:.4f}-{self.upper:.4f}, n={self.n})"
-        )
+    _name = "CIndexResult"
+    _label = "C"
+
+    @property
+    def c(self) -> float:
+        return self.estimate
 
 
 def harrell_c_ij(time, event, risk, *, level: float = 0.95) -> tuple[CIndexResult, np.ndarray]:
@@ -116,15 +113,20 @@ def harrell_c_ij(time, event, risk, *, level: float = 0.95) -> tuple[CIndexResul
     c, u = _influence(tot, per)
     se = float(np.sqrt(np.sum(u**2)))
     z = z_quantile(level)
+    conc, disc, tx, ty, txy = map(float, tot)
     res = CIndexResult(
         float(c),
-        se,
         float(c - z * se),
         float(c + z * se),
-        level,
-        int(t.size),
-        "Harrell",
-        *map(float, tot),
+        se=se,
+        level=level,
+        method="Harrell",
+        n=int(t.size),
+        concordant=conc,
+        discordant=disc,
+        tied_x=tx,
+        tied_y=ty,
+        tied_xy=txy,
     )
     return res, u
 
@@ -215,10 +217,12 @@ def uno_c(
     se = float(np.std(boots, ddof=1)) if boots.size > 1 else float("nan")
     a = (1 - level) / 2
     lo, hi = np.quantile(boots, [a, 1 - a]) if boots.size > 1 else (np.nan, np.nan)
-    return CIndexResult(c, se, float(lo), float(hi), level, int(t.size), f"Uno (tau={tau})")
+    return CIndexResult(
+        c, float(lo), float(hi), se=se, level=level, method=f"Uno (tau={tau})", n=int(t.size)
+    )
 
 
-def compare_cindex(time, event, risk_a, risk_b, *, level: float = 0.95) -> dict:
+def compare_cindex(time, event, risk_a, risk_b, *, level: float = 0.95) -> TestResult:
     """Compare two Harrell's C on the same patients.
 
     Uses the joint infinitesimal-jackknife covariance of the two C's, as R
@@ -226,7 +230,9 @@ def compare_cindex(time, event, risk_a, risk_b, *, level: float = 0.95) -> dict:
 
     Returns
     -------
-    dict with c_a, c_b, diff (a - b), se, lower, upper, z, p, corr, method.
+    :class:`~radnb.evaluate.TestResult`: ``statistic`` (z, also ``res["z"]``),
+    ``df`` (inf: normal), ``p``, ``method`` and in ``details`` c_a, c_b, diff
+    (a - b), se, lower, upper (CI of diff), corr; keys read as before.
 
     Examples
     --------
@@ -245,18 +251,19 @@ def compare_cindex(time, event, risk_a, risk_b, *, level: float = 0.95) -> dict:
     zq = z_quantile(level)
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = float(np.sum(ua * ub) / np.sqrt(np.sum(ua**2) * np.sum(ub**2)))
-    return {
+    details = {
         "c_a": ra.c,
         "c_b": rb.c,
         "diff": float(diff),
         "se": se,
         "lower": float(diff - zq * se),
         "upper": float(diff + zq * se),
-        "z": float(z),
-        "p": p,
         "corr": corr,
-        "method": "infinitesimal jackknife (R survival::concordance)",
+        "level": level,
     }
+    keys = ("c_a", "c_b", "diff", "se", "lower", "upper", "z", "p", "corr", "method")
+    method = "infinitesimal jackknife (R survival::concordance)"
+    return TestResult(float(z), float("inf"), p, method, details, stat_name="z", keys_order=keys)
 
 
 def td_auc_point(t, e, m, at: float) -> float:

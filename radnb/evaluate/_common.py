@@ -118,6 +118,53 @@ def z_quantile(level: float) -> float:
     return float(norm.ppf(0.5 + level / 2))
 
 
+# R p.adjust names -> statsmodels multipletests methods
+_ADJUST = {
+    "holm": "holm",
+    "bonferroni": "bonferroni",
+    "hochberg": "simes-hochberg",
+    "BH": "fdr_bh",
+    "fdr": "fdr_bh",
+    "BY": "fdr_by",
+}
+
+
+def p_adjust(p, method: str | None) -> np.ndarray:
+    """Multiplicity-adjusted p-values, as R ``p.adjust(p, method)``.
+
+    The one adjustment of radnb.evaluate: statsmodels'
+    ``multipletests(p, method=...)[1]``. ``method`` is an R name ("holm",
+    "bonferroni", "hochberg", "BH" = "fdr", "BY"), a statsmodels name (e.g.
+    "fdr_bh") or None / "none" (no adjustment). NaN p-values stay NaN and do
+    not count (as R).
+
+    Examples
+    --------
+    >>> p_adjust([0.01, 0.02, 0.04], "holm").round(4).tolist()
+    [0.03, 0.04, 0.04]
+    >>> p_adjust([0.01, 0.02, 0.04], "BH").round(4).tolist()
+    [0.03, 0.03, 0.04]
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    arr = np.asarray(p, dtype=float).reshape(-1)
+    if method is None or method == "none":
+        return arr.copy()
+    sm = _ADJUST.get(method, method)
+    out = np.full(arr.shape, np.nan)
+    ok = ~np.isnan(arr)
+    if not ok.any():
+        return out
+    try:
+        out[ok] = multipletests(arr[ok], method=sm)[1]
+    except ValueError as exc:
+        raise RadnbError(
+            f"adjust must be None, 'none', one of {sorted(_ADJUST)} or a statsmodels "
+            f"multipletests method; got {method!r}"
+        ) from exc
+    return out
+
+
 def two_sided_p(z: float) -> float:
     from scipy.stats import norm
 

@@ -18,6 +18,7 @@ from radnb.errors import CohortError, RadnbError
 from radnb.evaluate._common import z_quantile
 from radnb.evaluate._cox import design, fit_cox, lr_test
 from radnb.evaluate._km import check_surv, logrank_test
+from radnb.evaluate._result import TestResult
 
 __all__ = ["TreatmentByRisk", "hr_by_cohort", "treatment_by_risk"]
 
@@ -137,14 +138,15 @@ class TreatmentByRisk:
         comparison ("single vs none"), arm, reference, n, events, hr, lower,
         upper, p (Cox Wald, within the two arms), logrank_p (the two arms),
         group_logrank_p (all arms in the risk group).
-    interaction : dict with chisq, df, p of the likelihood-ratio test of the
-        treatment x risk-group interaction.
+    interaction : :class:`~radnb.evaluate.TestResult` of the likelihood-ratio
+        test of the treatment x risk-group interaction (``["chisq"]``,
+        ``["df"]``, ``["p"]`` as the former dict).
     model : the Cox fit with the interaction terms (``.summary``, ``.params_``,
         ``.log_likelihood_``, as R ``coxph``).
     """
 
     table: pd.DataFrame
-    interaction: dict
+    interaction: TestResult
     model: object = field(repr=False)
 
     def __repr__(self) -> str:
@@ -279,5 +281,13 @@ def treatment_by_risk(
     cph_full = fit_cox(full, t, e)
     k = full.shape[1] - add.shape[1]
     chisq, p = lr_test(cph_full, cph_add.log_likelihood_, k)
-    interaction = {"chisq": chisq, "df": int(k), "p": p, "test": "likelihood ratio"}
+    interaction = TestResult(
+        float(chisq),
+        int(k),
+        float(p),
+        "likelihood-ratio test of the treatment x risk-group interaction",
+        {"test": "likelihood ratio"},
+        stat_name="chisq",
+        keys_order=("chisq", "df", "p", "test"),
+    )
     return TreatmentByRisk(table, interaction, cph_full)

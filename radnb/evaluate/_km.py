@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import RadnbError
-from radnb.evaluate._common import z_quantile
+from radnb.evaluate._common import p_adjust, z_quantile
+from radnb.evaluate._deprecate import ci_to_conf_type
+from radnb.evaluate._result import Estimate, TestResult
 
 __all__ = [
     "kaplan_meier",
@@ -235,7 +237,9 @@ def kaplan_meier(
     return out
 
 
-def km_median(time, event, *, ci: str = "log", level: float = 0.95) -> tuple[float, float, float]:
+def km_median(
+    time, event, *, conf_type: str = "log", level: float = 0.95, ci: str | None = None
+) -> Estimate:
     """Median survival time and its confidence interval, as R ``print(survfit(...))``.
 
     The median is the smallest time with S(t) <= 0.5 (midpoint of a flat
@@ -245,23 +249,34 @@ def km_median(time, event, *, ci: str = "log", level: float = 0.95) -> tuple[flo
     Parameters
     ----------
     time, event : follow-up times and 0/1 events.
-    ci : confidence-interval type, "log" (R's default), "log-log" or "plain".
+    conf_type : confidence-interval type, "log" (R's default), "log-log" or
+        "plain" (R ``conf.type``).
     level : confidence level.
+    ci : deprecated name of ``conf_type``.
 
     Returns
     -------
-    (median, lower, upper)
+    :class:`~radnb.evaluate.Estimate` that unpacks as ``(median, lower, upper)``.
 
     Examples
     --------
     >>> km_median([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1])
-    (3.5, 2.0, nan)
+    Estimate(3.5, 95% CI 2 to nan, method='Kaplan-Meier median (conf_type=log)')
+    >>> med, lo, hi = km_median([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1])
     """
-    return km_quantile(time, event, p=0.5, conf_type=ci, level=level)
+    conf_type = ci_to_conf_type(conf_type, ci, "km_median")
+    est, lo, hi = km_quantile(time, event, p=0.5, conf_type=conf_type, level=level)
+    method = f"Kaplan-Meier median (conf_type={conf_type})"
+    return Estimate(est, lo, hi, level=level, method=method)
 
 
-def median_table(time, event, groups=None, *, ci: str = "log", level: float = 0.95) -> pd.DataFrame:
+def median_table(
+    time, event, groups=None, *, conf_type: str = "log", level: float = 0.95, ci: str | None = None
+) -> pd.DataFrame:
     """n, events and median survival with CI per group (R ``print(survfit)``).
+
+    ``conf_type`` as :func:`km_median` (``ci`` is its deprecated name).
+    Columns: group, n, events, median, lower, upper.
 
     Examples
     --------
@@ -270,12 +285,13 @@ def median_table(time, event, groups=None, *, ci: str = "log", level: float = 0.
     0     a     1.5
     1     b     3.5
     """
+    conf_type = ci_to_conf_type(conf_type, ci, "median_table")
     t, e = check_surv(time, event)
     cat = as_groups(groups if groups is not None else np.repeat("all", t.size), t.size)
     rows = []
     for g in cat.categories:
         m = np.asarray(cat) == g
-        med, lo, hi = km_median(t[m], e[m], ci=ci, level=level)
+        med, lo, hi = km_median(t[m], e[m], conf_type=conf_type, level=level)
         rows.append(
             {
                 "group": g,
@@ -348,13 +364,15 @@ def logrank_parts(time, event, codes: np.ndarray, k: int, strata=None):
     return obs, exp, var
 
 
-def logrank_test(time, event, groups, *, strata=None) -> dict:
+def logrank_test(time, event, groups, *, strata=None) -> TestResult:
     """Log-rank test across groups, as R ``survdiff(Surv(time, event) ~ groups)``.
 
     Returns
     -------
-    dict with chisq, df, p and table (group, n, observed, expected,
-    oe2_e = (O-E)^2/E, oe2_v = (O-E)^2/V).
+    :class:`~radnb.evaluate.TestResult`: ``statistic`` (the chi-square, also
+    ``res["chisq"]``), ``df``, ``p`` and ``details["table"]`` (group, n,
+    observed, expected, oe2_e = (O-E)^2/E, oe2_v = (O-E)^2/V); keys read as
+    before (``res["p"]``, ``res["table"]``).
 
     Examples
     --------
@@ -387,42 +405,29 @@ def logrank_test(time, event, groups, *, strata=None) -> dict:
             "oe2_v": diff**2 / np.diag(var),
         }
     )
-    return {"chisq": stat, "df": df, "p": p, "table": table}
-
-
-def p_adjust(p, method: str) -> np.ndarray:
-    """Holm / Benjamini-Hochberg / Bonferroni adjustment, as R ``p.adjust``."""
-    p = np.asarray(p, dtype=float)
-    m = p.size
-    if method in ("none", None):
-        return p.copy()
-    order = np.argsort(p)
-    ps = p[order]
-    if method == "bonferroni":
-        adj = np.minimum(ps * m, 1.0)
-    elif method == "holm":
-        adj = np.minimum(np.maximum.accumulate(ps * (m - np.arange(m))), 1.0)
-    elif method in ("BH", "fdr"):
-        raw = ps * m / np.arange(1, m + 1)
-        adj = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 1.0)
-    else:
-        raise RadnbError(
-            f"p_adjust method must be 'holm', 'BH', 'bonferroni' or 'none'; got {method!r}"
-        )
-    out = np.empty(m)
-    out[order] = adj
-    return out
+    return TestResult(
+        stat,
+        df,
+        p,
+        "log-rank (R survdiff, rho = 0)",
+        {"table": table},
+        stat_name="chisq",
+        keys_order=("chisq", "df", "p", "table"),
+    )
 
 
 def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) -> pd.DataFrame:
     """Log-rank test for every pair of groups with multiplicity adjustment.
 
     As survminer ``pairwise_survdiff`` (default ``p.adjust.method = "BH"``;
-    "holm", "bonferroni" and "none" also available, as R ``p.adjust``).
+    "holm", "bonferroni", "hochberg", "BY" and "none" also available, as R
+    ``p.adjust``; computed by statsmodels' ``multipletests``).
 
     Returns
     -------
-    DataFrame with columns group1, group2, chisq, p, p_adj.
+    DataFrame with columns group1, group2, chisq, p, p_adjusted (as
+    :func:`~radnb.evaluate.pairwise_delong`) and p_adj (the former name of
+    p_adjusted, kept for one release).
 
     Examples
     --------
@@ -441,6 +446,7 @@ def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) ->
         r = logrank_test(t[m], e[m], sub, strata=st)
         rows.append((a, b, r["chisq"], r["p"]))
     out = pd.DataFrame(rows, columns=["group1", "group2", "chisq", "p"])
-    out["p_adj"] = p_adjust(out["p"].to_numpy(), adjust)
+    out["p_adjusted"] = p_adjust(out["p"].to_numpy(), adjust)
+    out["p_adj"] = out["p_adjusted"]  # deprecated name, kept for one release
     out.attrs["adjust"] = adjust
     return out

@@ -12,13 +12,12 @@ Sauerbrei & Schumacher (1994) ("Lau94").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
 from radnb.errors import NotFittedError, RadnbError
 from radnb.evaluate._km import check_surv
+from radnb.evaluate._result import TestResult
 
 __all__ = ["Cutoff", "MaxstatResult", "cutoff", "maxstat_test"]
 
@@ -63,27 +62,36 @@ def p_lausen94(b: float, n: int, m: np.ndarray) -> float:
     return float(min(max(1 - (norm.cdf(b) - norm.cdf(-b)) + d, 0.0), 1.0))
 
 
-@dataclass(frozen=True)
-class MaxstatResult:
+class MaxstatResult(TestResult):
     """Result of :func:`maxstat_test` (maximally selected log-rank statistic).
 
-    Attributes
-    ----------
+    A :class:`~radnb.evaluate.TestResult` (``df`` is NaN: the statistic has
+    no chi-square reference) with attributes
+
     statistic : the maximum standardized log-rank statistic M.
     p : p-value by ``pmethod``.
     cutpoint : the estimated cut-point (lower group is ``x <= cutpoint``).
-    pmethod : "Lau92" or "Lau94".
+    pmethod : "Lau92" or "Lau94"; minprop, maxprop, n.
     table : DataFrame with columns cut, n_low, statistic for every candidate.
     """
 
-    statistic: float
-    p: float
-    cutpoint: float
-    pmethod: str
-    minprop: float
-    maxprop: float
-    n: int
-    table: pd.DataFrame = field(repr=False, compare=False)
+    __slots__ = ()
+    _KEYS = ("statistic", "p", "cutpoint", "pmethod", "minprop", "maxprop", "n", "table")
+
+    def __init__(self, statistic, p, cutpoint, pmethod, minprop, maxprop, n, table) -> None:
+        details = {
+            "cutpoint": cutpoint,
+            "pmethod": pmethod,
+            "minprop": minprop,
+            "maxprop": maxprop,
+            "n": n,
+            "table": table,
+        }
+        method = f"maximally selected log-rank statistic (R maxstat, pmethod={pmethod})"
+        super().__init__(statistic, float("nan"), p, method, details, keys_order=self._KEYS)
+
+    def __reduce__(self):
+        return (MaxstatResult, tuple(self[k] for k in self._KEYS))
 
     def __repr__(self) -> str:
         return (

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import RadnbError
+from radnb.evaluate._deprecate import renamed
 from radnb.evaluate._km import check_surv, km_at, km_curve
 
-__all__ = ["calibration_at", "dca_survival"]
+__all__ = ["calibration_at", "dca_survival", "decision_curve_survival"]
 
 
 def _risk(risk, n, name="risk"):
@@ -43,13 +44,14 @@ def km_surv_at(t, e, at: float) -> float:
 
 
 def calibration_at(
-    time, event, risk, at: float, *, n_groups=10, level: float = 0.95
+    time, event, risk, at: float, *, n_groups=10, conf_type: str = "log", level: float = 0.95
 ) -> pd.DataFrame:
     """Predicted versus observed risk of an event by time ``at``.
 
     Patients are grouped into ``n_groups`` quantile groups of predicted risk
     (or pass an array of group labels); each group's mean predicted risk is
-    set against 1 - KM(at) with its log-type Kaplan-Meier CI.
+    set against 1 - KM(at) with its Kaplan-Meier CI of type ``conf_type``
+    ("log", R ``survfit``'s default, "log-log" or "plain").
 
     Returns
     -------
@@ -75,7 +77,7 @@ def calibration_at(
     rows = []
     for g in np.unique(codes):
         m = codes == g
-        cur = km_curve(t[m], e[m], conf_type="log", level=level)
+        cur = km_curve(t[m], e[m], conf_type=conf_type, level=level)
         s = km_at(cur, [at]).iloc[0]
         rows.append(
             {
@@ -125,8 +127,11 @@ def net_benefit_at(time, event, risks: dict, at: float, thresholds) -> pd.DataFr
     return out
 
 
-def dca_survival(time, event, risks, at: float, *, thresholds=None) -> pd.DataFrame:
+def decision_curve_survival(time, event, risks, at: float, *, thresholds=None) -> pd.DataFrame:
     """Survival decision curve: net benefit at time ``at`` (Kaplan-Meier based).
+
+    The survival counterpart of :func:`radnb.evaluate.decision_curve`
+    (``dca_survival`` is its deprecated former name).
 
     As R ``dcurves::dca(Surv(time, event) ~ model, time = at)``: patients with
     predicted risk > threshold are "positive"; true/false positives come from
@@ -144,8 +149,8 @@ def dca_survival(time, event, risks, at: float, *, thresholds=None) -> pd.DataFr
 
     Examples
     --------
-    >>> nb = dca_survival([1, 2, 3, 4], [1, 0, 1, 0], {"m": [0.9, 0.2, 0.8, 0.1]}, 3.5,
-    ...                   thresholds=[0.5])
+    >>> nb = decision_curve_survival([1, 2, 3, 4], [1, 0, 1, 0], {"m": [0.9, 0.2, 0.8, 0.1]},
+    ...                              3.5, thresholds=[0.5])
     >>> nb["variable"].tolist()
     ['all', 'none', 'm']
     """
@@ -153,3 +158,10 @@ def dca_survival(time, event, risks, at: float, *, thresholds=None) -> pd.DataFr
         risks = {"model": risks}
     thr = np.round(np.arange(0, 1, 0.01), 2) if thresholds is None else thresholds
     return net_benefit_at(time, event, risks, at, thr)
+
+
+dca_survival = renamed(
+    decision_curve_survival,
+    "radnb.evaluate.survival.dca_survival",
+    "radnb.evaluate.survival.decision_curve_survival",
+)

@@ -36,6 +36,7 @@ from radnb.evaluate._common import (
     two_sided_p,
     z_quantile,
 )
+from radnb.evaluate._result import TestResult
 
 __all__ = [
     "calibration_curve",
@@ -159,7 +160,7 @@ def calibration_curve(
     return out
 
 
-def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
+def hosmer_lemeshow(y, p, *, g: int = 10) -> TestResult:
     """Hosmer-Lemeshow goodness-of-fit test.
 
     As ``ResourceSelection::hoslem.test(y, p, g = 10)``: patients are grouped
@@ -178,9 +179,10 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
 
     Returns
     -------
-    dict
-        ``statistic, df, p, groups`` and ``table`` (a DataFrame with the
-        observed and expected events per group).
+    TestResult
+        ``statistic, df, p, method`` and in ``details`` ``groups`` and
+        ``table`` (a DataFrame with the observed and expected events per
+        group); keys read as before (``res["p"]``, ``res["table"]``).
 
     Examples
     --------
@@ -224,7 +226,14 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
             "mean_predicted": exp1 / n,
         }
     )
-    return {"statistic": stat, "df": df, "p": float(chi2.sf(stat, df)), "groups": k, "table": table}
+    return TestResult(
+        stat,
+        df,
+        float(chi2.sf(stat, df)),
+        f"Hosmer-Lemeshow (g = {g}, ResourceSelection::hoslem.test)",
+        {"groups": k, "table": table},
+        keys_order=("statistic", "df", "p", "groups", "table"),
+    )
 
 
 def brier_score(y, p) -> float:
@@ -285,10 +294,12 @@ def calibration_intercept_slope(y, p, *, level: float = 0.95) -> dict:
     }
 
 
-def spiegelhalter_z(y, p) -> dict:
+def spiegelhalter_z(y, p) -> TestResult:
     """Spiegelhalter's (1986) Z test of calibration, as ``rms::val.prob``.
 
     ``z = sum((y - p)(1 - 2p)) / sqrt(sum((1 - 2p)^2 p (1 - p)))``, two-sided p.
+    Returns a :class:`~radnb.evaluate.TestResult` (``res["z"]``, ``res["p"]``
+    as before).
 
     Examples
     --------
@@ -302,7 +313,14 @@ def spiegelhalter_z(y, p) -> dict:
     if den == 0:
         raise RadnbError("Spiegelhalter's Z is undefined when every risk is 0, 0.5 or 1")
     z = float(num / den)
-    return {"z": z, "p": two_sided_p(z)}
+    return TestResult(
+        z,
+        float("inf"),
+        two_sided_p(z),
+        "Spiegelhalter z (rms::val.prob)",
+        stat_name="z",
+        keys_order=("z", "p"),
+    )
 
 
 def _ici(y: np.ndarray, p: np.ndarray) -> dict:

@@ -37,6 +37,7 @@ from radnb.evaluate._common import (
     two_sided_p,
     z_quantile,
 )
+from radnb.evaluate._result import TestResult
 
 __all__ = ["nri", "idi"]
 
@@ -119,6 +120,20 @@ def _finish(res: dict, level: float, method: str, boot=None) -> dict:
     return out
 
 
+def _as_result(out: dict) -> TestResult:
+    """The dict of :func:`_finish` as a TestResult whose keys read as the dict did."""
+    details = {k: v for k, v in out.items() if k not in ("z", "p", "method")}
+    return TestResult(
+        out["z"],
+        float("inf"),
+        out["p"],
+        out["method"],
+        details,
+        stat_name="z",
+        keys_order=tuple(out),
+    )
+
+
 def _bootstrap(fn, yy, po, pn, n_boot, random_state) -> np.ndarray:
     if n_boot < 2:
         raise RadnbError(f"n_boot must be >= 2, got {n_boot}")
@@ -147,7 +162,7 @@ def nri(
     method: str = "asymptotic",
     n_boot: int = 1000,
     random_state: int | None = 0,
-) -> dict:
+) -> TestResult:
     """Net reclassification improvement of ``p_new`` over ``p_old``.
 
     Parameters
@@ -164,7 +179,8 @@ def nri(
 
     Returns
     -------
-    dict
+    TestResult
+        ``statistic`` (z), ``p``, ``method`` and the keys of the former dict:
         ``estimate, se, lower, upper, z, p, level, method, events, nonevents,
         se_events, se_nonevents`` (the event and non-event components),
         the up/down counts, ``cutoffs`` and, for the categorical NRI,
@@ -212,7 +228,7 @@ def nri(
             pd.Series(cn, name="new"),
             dropna=False,
         )
-    return out
+    return _as_result(out)
 
 
 def idi(
@@ -224,7 +240,7 @@ def idi(
     method: str = "asymptotic",
     n_boot: int = 1000,
     random_state: int | None = 0,
-) -> dict:
+) -> TestResult:
     """Integrated discrimination improvement of ``p_new`` over ``p_old``.
 
     IDI = (mean new - mean old risk among events) - (same among non-events),
@@ -234,7 +250,8 @@ def idi(
 
     Returns
     -------
-    dict
+    TestResult
+        ``statistic`` (z), ``p``, ``method`` and the keys of the former dict:
         ``estimate, se, lower, upper, z, p, level, method, events, nonevents,
         se_events, se_nonevents``; ``events`` is the mean risk increase among
         events ("improveSens"), ``nonevents`` the mean decrease among
@@ -252,4 +269,4 @@ def idi(
     boot = (
         _bootstrap(_idi_core, yy, po, pn, n_boot, random_state) if method == "bootstrap" else None
     )
-    return _finish(res, level, method, boot)
+    return _as_result(_finish(res, level, method, boot))

@@ -32,7 +32,7 @@ from radnb.evaluate._km import (
     pairwise_logrank,
 )
 from radnb.evaluate._maxstat import Cutoff, MaxstatResult, cutoff, maxstat_test
-from radnb.evaluate._timepoint import calibration_at, dca_survival
+from radnb.evaluate._timepoint import calibration_at, dca_survival, decision_curve_survival
 
 __all__ = [
     "CIndexResult",
@@ -47,6 +47,7 @@ __all__ = [
     "cox_table",
     "cutoff",
     "dca_survival",
+    "decision_curve_survival",
     "harrell_c",
     "hr_by_cohort",
     "kaplan_meier",

@@ -473,7 +473,26 @@ class HabitatModel(_base()):
         self.n_habitats_ = int(k)
         self.scores_ = pd.Series(scores, name=self.criterion, dtype=float)
         self.scores_.index.name = "k"
+        edge = self._k_edge()
+        if edge:
+            warnings.warn(
+                f"HabitatModel chose k = {k}, the {edge} end of k_range={tuple(self.k_range)} "
+                f"({self.criterion} is best there): the best k may lie outside the range; "
+                "widen k_range, or fix n_habitats, and look at plot_scores()",
+                stacklevel=2,
+            )
         return self
+
+    def _k_edge(self) -> str | None:
+        """``"lower"`` / ``"upper"`` when the chosen k is at an end of the scored range."""
+        s = getattr(self, "scores_", None)
+        if self.n_habitats != "auto" or s is None or len(s) < 2:
+            return None
+        if self.n_habitats_ == s.index.min():
+            return "lower"
+        if self.n_habitats_ == s.index.max():
+            return "upper"
+        return None
 
     # ------------------------------------------------------------------ transform
     def transform(self, cohort, *, client=None, progress: bool = False) -> HabitatMaps:
@@ -535,6 +554,26 @@ class HabitatModel(_base()):
                     label=f"chosen k = {self.n_habitats_}",
                 )
                 ax.legend(frameon=False)
+            edge = self._k_edge()
+            if edge:
+                ax.axvspan(
+                    self.n_habitats_ - 0.5,
+                    self.n_habitats_ + 0.5,
+                    color=PALETTE[5],
+                    alpha=0.15,
+                    gid="k-edge",
+                )
+                ax.text(
+                    0.5,
+                    0.02,
+                    f"k at the {edge} end of k_range: the best k may lie outside it",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color=PALETTE[5],
+                    gid="k-edge-note",
+                )
         ax.set_xlabel("number of habitats k")
         ax.set_ylabel(self.criterion.replace("_", " "))
         return style_ax(ax, title=f"Habitat number selection ({self.design})")

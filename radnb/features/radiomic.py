@@ -253,10 +253,12 @@ def _check_steps(preprocess):
 
 def _extract_task(task: Mapping[str, Any]) -> dict[str, Any]:
     """Worker side of one (patient, sequence): read, compute, write the cache entry."""
-    from radnb import io
+    from radnb import _files, io
 
     pid, seq = task["patient_id"], task["sequence"]
     opts = task.get("read") or {}
+    # the files were hashed and checked once, in the process that made the task
+    _files._SCAN.update(task.get("scans") or {})
     try:
         image = io.read_image(task["image_path"], patient_id=pid, sequence=seq, **opts.get(seq, {}))
         mask = io.read_image(task["mask_path"], patient_id=pid, sequence=seq)
@@ -483,7 +485,7 @@ def extract_radiomics(
         cache_dir = _cache.default_cache_dir()
     else:
         cache_dir = Path(cache).expanduser()
-    from radnb import io
+    from radnb import _files, io
 
     threshold = getattr(cohort, "mask_threshold", None)
     read_opts = {s: cohort.read_options_for(s) for s in all_seq} if hasattr(
@@ -543,6 +545,7 @@ def extract_radiomics(
                     "reference_sequence": steps.get("register_to"),
                     "mask_sequence": mask_sequence,
                     "cache_path": str(entry) if entry is not None else None,
+                    "scans": _files.scans_of(paths.values()),
                 }
             )
 

@@ -22,7 +22,15 @@ _ESTIMATORS = ("logistic", "svm", "rf", "gb")
 
 
 class _EmptySignature(RadnbError):
-    """Selection kept no feature and the signature was declared ``on_empty="absent"``."""
+    """Selection kept no feature and the signature was declared ``on_empty="absent"``.
+
+    Carries the fitted selection ``pipeline``, so that an absent signature can
+    still be inspected (``selection_report``, ``plot_lasso_cv``).
+    """
+
+    def __init__(self, message: str, pipeline: Any = None):
+        super().__init__(message)
+        self.pipeline = pipeline
 
 
 class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
@@ -336,7 +344,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
                 raise RadnbError(f"{name}: final='lasso' needs 'lasso' as the last step")
             kept = last.coef_[last.support_]
             if kept.empty and not resample:
-                raise (_EmptySignature if spec.get("on_empty") == "absent" else RadnbError)(
+                msg = (
                     f"{name}: LASSO kept no feature at lambda.{last.rule} on the training "
                     "cohort; "
                     + (
@@ -345,6 +353,9 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
                         else "the block may carry no signal for this outcome"
                     )
                 )
+                if spec.get("on_empty") == "absent":
+                    raise _EmptySignature(msg, pipe)
+                raise RadnbError(msg)
             return Signature(
                 name,
                 spec["block"],
@@ -360,9 +371,10 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
             raise RadnbError(f"final must be 'auto', 'lasso' or 'logistic', got {final!r}")
         Z = pipe.transform(X)
         if Z.shape[1] == 0:
-            raise (_EmptySignature if spec.get("on_empty") == "absent" else RadnbError)(
-                f"{name}: the selection steps kept no feature on the training cohort"
-            )
+            msg = f"{name}: the selection steps kept no feature on the training cohort"
+            if spec.get("on_empty") == "absent":
+                raise _EmptySignature(msg, pipe)
+            raise RadnbError(msg)
         notes = []
         if Z.shape[1] > max(1, int(min(y.sum(), len(y) - y.sum()) / 10)):
             notes.append(
@@ -496,6 +508,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
                 sig = self._fit_signature(name, spec, ids, resample=resample)
             except _EmptySignature as exc:
                 state["absent"][name] = str(exc)
+                state.setdefault("absent_pipelines", {})[name] = exc.pipeline
                 continue
             state["signatures"][name] = sig
             sig_scores[name] = sig.score(self.blocks[spec["block"]])
@@ -637,17 +650,48 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
             raise RadnbError(f"{name!r} is not a signature")
         return self.signatures_[name].formula(**kws)
 
+    def _signature_pipeline(self, name: str):
+        """The fitted selection pipeline of a signature, present or absent."""
+        self._check_fitted()
+        if name in self.signatures_:
+            return self.signatures_[name].pipeline
+        pipe = self.state_.get("absent_pipelines", {}).get(name)
+        if pipe is not None:
+            return pipe
+        if name in self._signatures:
+            raise RadnbError(f"signature {name!r} was not fitted: {self.absent_.get(name, '')}")
+        raise RadnbError(f"{name!r} is not a signature; signatures: {list(self._signatures)}")
+
     def selection_report(self, name: str) -> pd.DataFrame:
-        """What each selection step of a signature kept and why (training fit)."""
+        """What each selection step of a signature kept and why (training fit).
+
+        Works for an absent signature too (``on_empty="absent"``): the table
+        shows what every step did, and ``attrs["absent"]`` says why nothing
+        was kept.
+        """
         from radnb.select import selection_report
 
-        self._check_fitted()
-        return selection_report(self.signatures_[name].pipeline)
+        out = selection_report(self._signature_pipeline(name))
+        if name in self.absent_:
+            out.attrs["absent"] = self.absent_[name]
+        return out
 
     def clinical_selection(self, name: str) -> pd.DataFrame | None:
-        """Univariable / multivariable table of a ``clinical="auto"`` model."""
+        """Univariable / multivariable table of a ``clinical="auto"`` model.
+
+        For an absent model the table is still returned (it shows why no
+        variable qualified) with the reason in ``attrs["absent"]``; None for
+        a model without ``clinical="auto"``.
+        """
         self._check_fitted()
-        return self.state_["models"][name]["clinical_table"]
+        if name not in self.state_["models"]:
+            what = "a signature (see selection_report)" if name in self._signatures else "unknown"
+            raise RadnbError(f"{name!r} is {what}; models: {list(self.state_['models'])}")
+        tab = self.state_["models"][name]["clinical_table"]
+        if tab is not None and name in self.absent_:
+            tab = tab.copy()
+            tab.attrs["absent"] = self.absent_[name]
+        return tab
 
     def coefficients(self, name: str) -> pd.DataFrame:
         """Coefficients, odds ratios (95% CI) and p of a logistic model (training fit)."""

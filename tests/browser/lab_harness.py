@@ -76,6 +76,13 @@ class LabServer:
         (settings / "notification.jupyterlab-settings").write_text(
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
+        # render every cell (JupyterLab 4 otherwise skips off-screen outputs, and a WebGL
+        # canvas created off-screen may stay at "loading ...")
+        nb_settings = self.home / "settings" / "@jupyterlab" / "notebook-extension"
+        nb_settings.mkdir(parents=True)
+        (nb_settings / "tracker.jupyterlab-settings").write_text(
+            json.dumps({"windowingMode": "none"})
+        )
         full_env = dict(os.environ)
         full_env.pop("MPLBACKEND", None)  # the kernel's inline backend must show figures
         full_env.update(

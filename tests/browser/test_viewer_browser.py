@@ -97,7 +97,7 @@ def _canvas(nb, index=0):
     return canvas
 
 
-def _drawn(nb, canvas, *, min_lit=0.05, timeout_s=30):
+def _drawn(nb, canvas, *, min_lit=0.05, timeout_s=60):
     """Canvas pixels once NiiVue has drawn something (non-blank, many colours)."""
     stats = None
     for _ in range(int(timeout_s / 0.5)):
@@ -107,7 +107,8 @@ def _drawn(nb, canvas, *, min_lit=0.05, timeout_s=30):
         nb.page.wait_for_timeout(500)
     shot = nb.screenshot("blank_canvas_page")
     raise AssertionError(
-        f"the NiiVue canvas stayed blank (lit fraction {stats and stats['lit']}); see {shot}"
+        f"the NiiVue canvas stayed blank (lit fraction {stats and stats['lit']}); see {shot}; "
+        "browser console:\n" + "\n".join(nb.console[-60:])
     )
 
 
