@@ -607,6 +607,46 @@ class Cohort:
         frame = frame.map(lambda v: _resolve(v, root_path))
         return self._derive(masks=frame)
 
+    def with_split(
+        self, split: str | Mapping[str, Any] | pd.Series, *, name: str = "split"
+    ) -> Cohort:
+        """The same cohort with another train / test design; nothing is rebuilt.
+
+        ``split`` is a clinical column to use as the split, or a mapping /
+        Series ``patient_id -> split value`` (e.g. from
+        :func:`radnb.study.make_split`), stored in the clinical column
+        ``name``; patients it does not list get no split (they are left out
+        of every cohort).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> c = Cohort(pd.DataFrame({"era": ["old", "new"]}, index=["p1", "p2"]),
+        ...            pd.DataFrame({"CT": ["a.nii", "b.nii"]}, index=["p1", "p2"]))
+        >>> c.with_split("era").splits.tolist()
+        ['old', 'new']
+        >>> c.with_split({"p1": "train"}).splits.tolist()
+        ['train', nan]
+        """
+        clin = self._clinical.copy()
+        if isinstance(split, str):
+            if split not in clin.columns:
+                raise CohortError(
+                    f"split column {split!r} is not in the clinical table "
+                    f"(columns: {list(clin.columns)[:20]})"
+                )
+            name = split
+        else:
+            values = pd.Series(split)
+            values.index = values.index.astype(str)
+            unknown = values.index.difference(clin.index)
+            if len(unknown):
+                raise CohortError(f"split lists patients not in the cohort: {list(unknown[:5])}")
+            clin[name] = values.reindex(clin.index)
+        out = self._derive(clinical=clin)
+        out.split_column = name
+        return out
+
     def with_clinical(self, clinical: pd.DataFrame) -> Cohort:
         """A cohort with the same images and a new clinical table (same patients)."""
         clinical = clinical.copy()

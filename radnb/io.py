@@ -142,8 +142,11 @@ def _choose_series(found: list[dict], series, where: dict) -> list[str]:
         hits = hits or [s for s in found if series.lower() in s["description"].lower()]
         if len(hits) == 1:
             return hits[0]["files"]
+    # UIDs are identifiers (issue 17): the listing names series by index, description
+    # and size only; series= still accepts a UID the user knows.
     listing = "; ".join(
-        f"[{i}] {s['uid']} ({s['n_files']} files{', ' + repr(s['description']) if s['description'] else ''})"
+        f"[{i}] {repr(s['description']) if s['description'] else 'no description'} "
+        f"({s['n_files']} files)"
         for i, s in enumerate(found)
     )
     what = (
@@ -152,8 +155,8 @@ def _choose_series(found: list[dict], series, where: dict) -> list[str]:
         else f"has no single series matching {series!r}"
     )
     raise PatientError(
-        f"folder {what}: {listing}. Choose one with series= (a SeriesInstanceUID, a "
-        "description, an index or 'largest'), e.g. Cohort.from_table(..., "
+        f"folder {what}: {listing}. Choose one with series= (an index, a "
+        "description, a SeriesInstanceUID or 'largest'), e.g. Cohort.from_table(..., "
         "read_options={'<sequence>': {'series': '<description>'}}), or move the other "
         "series out of the folder",
         check="dicom_series",

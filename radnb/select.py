@@ -617,6 +617,8 @@ class LassoSelector(_Selector):
         return list(folds.split(Xa, yb))
 
     def fit(self, X, y=None):
+        from scipy.special import expit
+
         from radnb._lasso import lognet_path
 
         Xa, ya = self._validate(X, y)
@@ -643,7 +645,7 @@ class LassoSelector(_Selector):
             eta = fit.intercept + Xa[te] @ fit.coef.T
             sizes[f] = te.size
             if self.scoring == "deviance":  # cv.glmnet: prob clipped to [1e-5, 1 - 1e-5]
-                prob = np.clip(1.0 / (1.0 + np.exp(-eta)), 1e-5, 1 - 1e-5)
+                prob = np.clip(expit(eta), 1e-5, 1 - 1e-5)
                 yt = yb[te][:, None]
                 errs[f] = -2 * np.mean(yt * np.log(prob) + (1 - yt) * np.log(1 - prob), axis=0)
             else:

@@ -103,3 +103,11 @@ def test_crossfit_option_checked():
         check_crossfit(1)
     with pytest.raises(RadnbError, match="crossfit"):
         check_crossfit("yes")
+
+
+def test_internal_validation_cross_fits_inside_each_resample(s1):
+    study = build(s1, 3)
+    iv = study.internal_validation(method="cv", n_splits=3, n_repeats=1)
+    row = iv.set_index("model").loc["DLCS"]
+    assert row["n_failed"] == 0 and row["n_folds"] == 3
+    assert 0.5 < row["cv_auc"] < 1

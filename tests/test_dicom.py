@@ -248,3 +248,16 @@ def test_rounded_rasterisation_is_worse_than_voxel_centres(tmp_path):
         sitk.GetArrayFromImage(read_rtstruct(rs, tmp_path / "CT", method="rounded").mask), truth
     )
     assert centre > 0.999 and rounded < 0.96 and rounded > 0.85
+
+
+def test_rtstruct_picks_its_series_in_a_folder_of_several(tmp_path):
+    ct = write_ct_series(tmp_path / "CT", size=SIZE, spacing=SPACING, origin=ORIGIN)
+    other = write_ct_series(  # a second, larger series in the same folder, other grid
+        tmp_path / "other", size=(20, 20, 40), spacing=(2, 2, 1), origin=ORIGIN, seed=3
+    )
+    for f in (tmp_path / "other").glob("*.dcm"):
+        f.rename(tmp_path / "CT" / f"b_{f.name}")
+    assert len(other) > len(ct)
+    rs = write_rtstruct(tmp_path / "rs.dcm", ct, {"GTV": {"centre": CENTRE, "radius": RADIUS}})
+    out = read_rtstruct(rs, tmp_path / "CT", roi="GTV")
+    assert out.mask.GetSize() == SIZE  # the referenced series, not the largest

@@ -38,20 +38,20 @@ def report():
     return study, cohort
 
 
-def render(study, cohort, tmp_path, **kws):
+@pytest.fixture(scope="module")
+def text(report, tmp_path_factory):
+    study, cohort = report
     path = study.report(
-        tmp_path / "report.html",
+        tmp_path_factory.mktemp("report") / "report.html",
         cohort=cohort,
         survival={"time": "rfs_months", "event": "rfs_event", "model": "DLCS"},
         radiomics={"setting": {"binWidth": 25}, "imageType": {"Original": {}}},
-        **kws,
     )
     return path.read_text(encoding="utf-8")
 
 
-def test_report_is_self_contained_and_has_every_section(report, tmp_path):
-    study, cohort = report
-    text = render(study, cohort, tmp_path)
+def test_report_is_self_contained_and_has_every_section(report, text):
+    study, _ = report
     links = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', text)
     assert links and not [u for u in links if re.match(r"(https?:)?//", u)]
     assert all(u.startswith(("#", "data:image/png;base64,")) for u in links)
@@ -70,9 +70,8 @@ def test_report_is_self_contained_and_has_every_section(report, tmp_path):
     assert "permuted" in text
 
 
-def test_report_numbers_equal_results(report, tmp_path):
-    study, cohort = report
-    text = render(study, cohort, tmp_path)
+def test_report_numbers_equal_results(report, text):
+    study, _ = report
     block = text[text.index('<div id="results-table">') :]
     block = block[: block.index("</div>")]
     res = study.results()
@@ -85,9 +84,8 @@ def test_report_numbers_equal_results(report, tmp_path):
     assert len(re.findall(r"<tr data-row=", block)) == len(res)
 
 
-def test_checklists_never_claim_what_radnb_cannot_know(report, tmp_path):
-    study, cohort = report
-    text = render(study, cohort, tmp_path)
+def test_checklists_never_claim_what_radnb_cannot_know(report, text, tmp_path):
+    study, _ = report
     part = text[text.index('<section id="checklists">') :]
     rows = re.findall(r'<td data-col="topic">([^<]*)</td><td data-col="status">([^<]*)</td>', part)
     status = dict(rows)
@@ -131,3 +129,16 @@ def test_main_job_writes_the_report(tmp_path):
     assert path == tmp_path / "report.html"
     assert "SIMULATED DATA" in text and '<section id="survival">' in text
     assert "Cox regression for RFS, training cohort" in text
+
+
+def test_pdf_is_optional(report, tmp_path, capsys):
+    import importlib.util
+
+    study, _ = report
+    path = study.report(tmp_path / "r.html", pdf=True)
+    assert path.exists()
+    if importlib.util.find_spec("weasyprint") is None:
+        assert "no PDF engine" in capsys.readouterr().out
+        assert not path.with_suffix(".pdf").exists()
+    else:
+        assert path.with_suffix(".pdf").stat().st_size > 0

@@ -690,8 +690,9 @@ crossfit_table.round(3)
         "md",
         r"""
 The signatures are the same in both fits; only the second stage's weights change (printed
-above: cross-fitting usually shrinks the weights of the scores, so the risks are less
-extreme). On this cohort the cross-fitted slope is
+above). Out-of-fold scores usually earn smaller weights than in-sample ones, and a score
+whose in-sample strength was mostly overfitting (here the DL score of an untrained
+network) can drop to about zero, so the risks are less extreme. On this cohort the cross-fitted slope is
 nearer 1 and the Hosmer-Lemeshow statistic much smaller; the test AUC can move either way
 (the scores are weighted differently), and with 55 test patients a few hundredths are well
 inside its CI. Cross-fitting fixes the double dipping of stacking, not the overfitting of
@@ -720,6 +721,19 @@ nc.table.drop(columns=["description"]).round(3)
     (
         "md",
         r"""
+**Reading the controls.** The permuted labels mostly give an empty LASSO (a constant score,
+AUC 0.5): with 126 patients, noise rarely survives the CV, and the permutation p-value says
+how often it beat the real signature. A shuffled control close to the real AUC means the
+signature rests on intensity-histogram (first-order) features, which shuffling keeps: true
+of this simulation, whose radiomic latent sets the tumour's contrast. A moved mask well
+below the real AUC says the signal is in the tumour, not anywhere in the image; the note
+column says how many moved masks could not avoid the tumour in these small simulated
+fields of view. Volume alone is the baseline any radiomics signature should beat.
+""",
+    ),
+    (
+        "md",
+        r"""
 **The whole study in one file.** `study.report(path)` writes a self-contained HTML page
 (figures embedded, no external asset, opens offline): cohort flow and Table 1, every
 setting of the feature pipeline, the signature formulas, the results table with CIs (the
@@ -741,6 +755,44 @@ report = study.report(
     tables={"Cox regression for RFS, training cohort": cox},
 )
 print(f"{report} ({report.stat().st_size / 1e6:.1f} MB)")
+""",
+    ),
+]
+
+
+# -- interactive widgets section (issue 12): appended, the cells above are unchanged
+CELLS += [
+    (
+        "md",
+        r"""
+## Interactive: the same study in widgets
+
+Optional, for exploring in JupyterLab (headless runs build the widgets and run their library
+calls; nothing here changes the numbers above). The **ModelBoard** shows the fitted study's
+models x cohorts: ROC with DeLong CIs, calibration, decision curves and the nomogram, and a
+risk-threshold slider that reads out sensitivity, specificity, PPV, NPV and net benefit while
+the cut-off fixed on training stays marked; its buttons export figures (PNG, SVG, 300 dpi)
+and tables (CSV, Excel, LaTeX). The **SurvivalExplorer** fixes a risk-group cut-off on the
+training cohort (median, tertiles, maxstat or a manual cut) and redraws the Kaplan-Meier
+curves of every cohort with the log-rank p. "Open in viewer" shows the selected patient in
+radnb's 3D Viewer. Notebook 07 runs a whole study in the step-by-step wizard.
+""",
+    ),
+    (
+        "code",
+        r"""
+from radnb.widgets import ModelBoard, SurvivalExplorer
+
+board = ModelBoard(study, models=MODELS, folder=OUT / "widgets", cohort_data=cohort)
+board
+""",
+    ),
+    (
+        "code",
+        r"""
+surv_widget = SurvivalExplorer.from_study(study, cohort, folder=OUT / "widgets")
+print("survival widget:", surv_widget.summary.value.replace("<b>", "").replace("</b>", ""))
+surv_widget
 """,
     ),
 ]

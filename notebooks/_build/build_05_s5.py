@@ -623,7 +623,8 @@ compare = pd.concat(
     {"raw": study.results(models=["Rad"]), "ComBat": study_h.results(models=["Rad"])},
     names=["features"],
 ).reset_index(level=0)
-compare = compare[["features", "cohort", "n", "auc", "auc_lower", "auc_upper", "brier"]]
+cols = ["features", "cohort", "n", "auc", "auc_lower", "auc_upper"]
+compare = compare[[*cols, "sensitivity", "specificity", "brier"]]
 compare.to_csv(OUT / "harmonisation_auc.csv", index=False)
 compare.round(3)
 """,
@@ -632,8 +633,51 @@ compare.round(3)
         "md",
         r"""
 Training and testing rows (centre 1, the reference) are left as they were, so the training
-fit is essentially the one above; the external row is where harmonisation can matter. On real data, check that the centres do not differ
-in outcome or case mix before harmonising, and report both analyses (**SIMULATED** here).
+fit is essentially the one above; the external row is where harmonisation can matter.
+Within one external centre the AUC hardly moves (measured here: 0.841 raw, 0.843 with
+ComBat): a per-centre linear rescaling of each feature keeps most of the patients'
+ranking. What it moves is where that centre's scores sit, hence the sensitivity and
+specificity at the cut-off fixed on training and the calibration (Brier). On real data,
+check that the centres do not differ in outcome or case mix before harmonising, and report
+both analyses (**SIMULATED** here).
+""",
+    ),
+]
+
+
+# -- interactive widgets section (issue 12): appended, the cells above are unchanged
+CELLS += [
+    (
+        "md",
+        r"""
+## Interactive: the same study in widgets
+
+Optional, for exploring in JupyterLab (headless runs build the widgets and run their library
+calls; nothing here changes the numbers above). The **ModelBoard** shows the fitted study's
+models x cohorts: ROC with DeLong CIs, calibration, decision curves and the nomogram, and a
+risk-threshold slider that reads out sensitivity, specificity, PPV, NPV and net benefit while
+the cut-off fixed on training stays marked; its buttons export figures (PNG, SVG, 300 dpi)
+and tables (CSV, Excel, LaTeX). The **SurvivalExplorer** fixes a risk-group cut-off on the
+training cohort (median, tertiles, maxstat or a manual cut) and redraws the Kaplan-Meier
+curves of every cohort with the log-rank p. "Open in viewer" shows the selected patient in
+radnb's 3D Viewer. Notebook 07 runs a whole study in the step-by-step wizard.
+""",
+    ),
+    (
+        "code",
+        r"""
+from radnb.widgets import ModelBoard, SurvivalExplorer
+
+board = ModelBoard(study, models=MODELS, folder=OUT / "widgets", cohort_data=cohort)
+board
+""",
+    ),
+    (
+        "code",
+        r"""
+surv_widget = SurvivalExplorer.from_study(study, cohort, folder=OUT / "widgets")
+print("survival widget:", surv_widget.summary.value.replace("<b>", "").replace("</b>", ""))
+surv_widget
 """,
     ),
 ]

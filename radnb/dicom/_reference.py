@@ -72,11 +72,15 @@ def _series_files(folder: Path, series_uid: str | None = None) -> tuple[list[str
     return files[best], ids[best]
 
 
-def load_reference(reference, *, patient_id: str | None = None) -> Reference:
+def load_reference(
+    reference, *, patient_id: str | None = None, prefer: set[str] | None = None
+) -> Reference:
     """A :class:`Reference` from a DICOM series folder, an image file or a SimpleITK image.
 
     Only the header of each DICOM slice is read (pydicom, no pixels); the grid
     is that of SimpleITK's series reader, so it equals ``radnb.io.read_image``'s.
+    In a folder of several series, the one whose SeriesInstanceUID is in
+    ``prefer`` (the series a mask references) is used, else the largest.
     """
     import SimpleITK as sitk
 
@@ -96,7 +100,13 @@ def load_reference(reference, *, patient_id: str | None = None) -> Reference:
         grid.SetOrigin(reader.GetOrigin())
         grid.SetDirection(reader.GetDirection())
         return Reference(grid, path=str(path))
-    files, series_uid = _series_files(path)
+    files, series_uid = [], None
+    for uid in sorted(prefer or ()):
+        files, series_uid = _series_files(path, uid)
+        if files:
+            break
+    if not files:
+        files, series_uid = _series_files(path)
     if not files:
         raise PatientError(
             "reference folder holds no DICOM image series", patient_id=patient_id, path=str(path)

@@ -333,7 +333,7 @@ def read_rtstruct(
                 **where,
             )
         reference = folder
-    ref = load_reference(reference, patient_id=patient_id)
+    ref = load_reference(reference, patient_id=patient_id, prefer=_referenced(ds)[1])
     warnings = _check_uids(ds, numbers, ref, where) if ref.is_dicom else []
     contours = [
         np.asarray(c.ContourData, float).reshape(-1, 3)

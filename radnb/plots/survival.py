@@ -43,7 +43,7 @@ def plot_km(
     pvalue: bool = True,
     censor_marks: bool = True,
     palette=None,
-    xlabel: str = "Time",
+    xlabel: str | None = None,
     ylabel: str = "Survival probability",
     title: str | None = None,
     legend_loc: str = "lower left",
@@ -58,6 +58,10 @@ def plot_km(
     at_risk : draw the numbers at risk under the x axis at ``at_risk_times``
         (default: the major x ticks).
     pvalue : write the overall log-rank p (R ``survdiff``) on the plot.
+    xlabel : default the time column's name when ``data`` is given, else "Time".
+
+    Each numbers-at-risk row is labelled with its group (in its colour) at
+    the left of the axis.
 
     Returns
     -------
@@ -72,6 +76,8 @@ def plot_km(
     from radnb.evaluate import survival as sv
     from radnb.evaluate.survival import n_at_risk
 
+    if xlabel is None:
+        xlabel = str(time) if data is not None and isinstance(time, str) else "Time"
     if data is not None:
         table = getattr(data, "clinical", data)
         if not isinstance(table, pd.DataFrame):
@@ -147,6 +153,17 @@ def plot_km(
             m = np.asarray(cats) == g
             counts = n_at_risk(t[m], ticks)
             y = -0.27 - 0.07 * k
+            ax.text(
+                -0.02,
+                y,
+                "All" if groups is None else str(g),
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=9,
+                color=colors[k % len(colors)],
+                gid="at_risk_label",
+            )
             for x, c in zip(ticks, counts):
                 ax.text(
                     x,
@@ -171,8 +188,7 @@ def _labels(table: pd.DataFrame) -> list[str]:
             out.append(f"{r['risk_group']}: {r['comparison']}")
         elif "covariate" in table.columns:
             lev = f" ({r['level']})" if str(r.get("level", "")) else ""
-            mod = f" [{str(r['model'])[:5]}.]" if "model" in table.columns else ""
-            out.append(f"{r['covariate']}{lev}{mod}")
+            out.append(f"{r['covariate']}{lev}")
         elif "cohort" in table.columns:
             out.append(f"{r['cohort']}: {r.get('comparison', '')}")
         else:
@@ -213,9 +229,26 @@ def plot_forest(
     if tab.empty:
         raise RadnbError("no rows with a finite HR and CI to plot")
     labels = _labels(tab)
-    n = len(tab)
+    # a table with several models (univariable / multivariable): one block each, headed
+    headers: list[tuple[int, str]] = []
+    if "model" in tab.columns and tab["model"].nunique() > 1:
+        order = pd.unique(tab["model"])
+        tab = tab.assign(_o=tab["model"].map({m: i for i, m in enumerate(order)}))
+        tab = tab.sort_values("_o", kind="stable").drop(columns="_o")
+        labels = [labels[i] for i in tab.index]
+        tab = tab.reset_index(drop=True)
+        slots, pos = [], 0
+        for m in order:
+            headers.append((pos, str(m).capitalize()))
+            pos += 1
+            slots += list(range(pos, pos + int((tab["model"] == m).sum())))
+            pos += int((tab["model"] == m).sum())
+        n_slots = pos
+    else:
+        slots, n_slots = list(range(len(tab))), len(tab)
+    n = n_slots
     ax = get_ax(ax, figsize=(6.5, 0.45 * n + 1.2))
-    y = np.arange(n)[::-1]
+    y = (n - 1 - np.asarray(slots)).astype(float)
     col = color or PALETTE[0]
     ax.errorbar(
         tab[hr],
@@ -234,11 +267,15 @@ def plot_forest(
 
         ax.set_xscale("log")
         lo_x, hi_x = ax.get_xlim()
-        nice = [
-            v
-            for v in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20, 50)
-            if lo_x <= v <= hi_x
-        ]
+        coarse = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20, 50, 100)
+        fine = sorted({*coarse, 0.4, 0.6, 0.8, 0.9, 1.1, 1.2, 1.25, 1.3, 1.4, 2.5, 4})
+        nice = [v for v in coarse if lo_x <= v <= hi_x]
+        if len(nice) < 3:  # a narrow range (HRs near 1): finer values, widened to 3+
+            inside = [v for v in fine if lo_x <= v <= hi_x]
+            below = [v for v in fine if v < lo_x][-1:]
+            above = [v for v in fine if v > hi_x][:1]
+            nice = below + inside + above if len(inside) < 3 else inside
+            ax.set_xlim(min(nice + [lo_x]) / 1.03, max(nice + [hi_x]) * 1.03)
         if len(nice) >= 2:
             ax.set_xticks(nice)
         else:
@@ -247,6 +284,11 @@ def plot_forest(
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
+    for slot, text in headers:
+        ax.text(
+            0, n - 1 - slot, text, transform=ax.get_yaxis_transform(), ha="right",
+            va="center", fontsize=9, fontweight="bold", gid="forest-header",
+        )  # fmt: skip
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel(xlabel)
     style_ax(ax, title=title, grid=False)

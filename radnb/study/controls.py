@@ -17,12 +17,13 @@ its real labels:
 - ``"volume"``: tumour volume alone (a logistic regression on it): is the
   signature just tumour size?
 
-The image-level controls follow the negative controls of the READII project
-(BHKLab, Princess Margaret Cancer Centre: Kazmierski et al., "READII:
-Radiomic Extraction and Deep-learning-based Image Intervention", 2023-2024;
-https://github.com/bhklab/readii), adapted to radnb's Cohort (masks are
-moved rather than resampled from a separate organ mask, which radnb does not
-carry). Nothing here looks at a test label except to score.
+The image-level controls follow the negative controls of READII (Radiomic
+Extraction and Analysis for DICOM Images; BHKLab, Princess Margaret Cancer
+Centre; https://github.com/bhklab/readii), which shuffle or randomise voxels of
+the whole image, the ROI or outside it. radnb implements those that fit its
+Cohort (images and tumour masks, no separate organ mask): shuffling inside the
+mask, and the mask moved to a random place of the same volume. Nothing here
+looks at a test label except to score.
 
 Used by :meth:`radnb.study.Study.negative_controls`.
 """

@@ -138,14 +138,18 @@ class PlotMixin:
         """Box plot of a score by outcome in one cohort (training by default)."""
         from radnb.plots.classification import plot_score_box
 
-        ids = self.cohort_ids(self.train if cohort is None else cohort)
+        c = self._cohort_value(self.train if cohort is None else cohort)
+        ids = self.cohort_ids(c)
+        kws.setdefault("cohort", f"{self.cohorts[c]} cohort")
         return plot_score_box(self.score(name).loc[ids], self.y.loc[ids], ax=ax, **kws)
 
     def plot_waterfall(self, name: str, cohort: Any = None, *, ax=None, **kws):
         """Waterfall of a score around its training cut-off in one cohort."""
         from radnb.plots.classification import plot_waterfall
 
-        ids = self.cohort_ids(self.train if cohort is None else cohort)
+        c = self._cohort_value(self.train if cohort is None else cohort)
+        ids = self.cohort_ids(c)
+        kws.setdefault("cohort", self.cohorts[c])
         return plot_waterfall(
             self.score(name).loc[ids],
             self.y.loc[ids],

@@ -189,7 +189,7 @@ def _features(study, radiomics, preprocessing) -> str:
         )
     parts.append("<h3>Selection (fitted on the training cohort only)</h3>")
     for name, spec in study._signatures.items():
-        kws = {k: v for k, v in spec["kws"].items() if not isinstance(v, (pd.Series, np.ndarray))}
+        kws = _brief(spec["kws"])
         parts.append(
             f"<h4>{_e(name)} (block {_e(spec['block'])})</h4><p>steps: <code>"
             f"{_e(spec['steps'])}</code>; final: <code>{_e(spec['final'])}</code>; settings: "
@@ -203,6 +203,15 @@ def _features(study, radiomics, preprocessing) -> str:
         else:
             parts.append(f"<p>absent: {_e(study.absent_.get(name, ''))}</p>")
     return "".join(parts)
+
+
+def _brief(v: Any) -> Any:
+    """Settings with arrays and Series (e.g. ICC values) summarised by their length."""
+    if isinstance(v, Mapping):
+        return {k: _brief(x) for k, x in v.items()}
+    if isinstance(v, (pd.Series, pd.DataFrame, np.ndarray)):
+        return f"<{type(v).__name__} of {len(v)} values>"
+    return v
 
 
 def _yaml(params) -> str:
