@@ -216,9 +216,13 @@ def run_tasks(
         A module-level function (it is pickled to the workers).
     tasks : sequence
     client : None, "serial", "local", Client or address
-        ``"serial"`` (or ``n_workers=1``) runs in this process. ``None`` uses a
-        local Dask cluster, except for fewer than ``min_tasks`` tasks or when
-        Dask is not installed (serial then).
+        The meaning of ``client=`` in every cohort-level call of radnb.
+        ``"serial"`` (or ``n_workers=1``) runs in this process. ``None`` lets
+        radnb choose: a local Dask cluster, except for fewer than ``min_tasks``
+        tasks (the step's threshold) or when Dask is not installed (serial
+        then). ``"local"`` is the local cluster even without Dask's auto rule
+        (still serial below ``min_tasks``); a Client or an address is that
+        cluster.
     progress : bool
         Show a tqdm progress bar (notebook or terminal).
     priority : sequence of float, optional

@@ -158,6 +158,10 @@ def test_habitat_maps_is_a_frozen_mapping():
     assert isinstance(m, Mapping) and not isinstance(m, dict)
     assert m["p1"] == 1 and list(m) == ["p1", "p2"] and dict(m.items()) == {"p1": 1, "p2": 2}
     assert "p2" in m and m.get("p3") is None and len(m.errors) == 0
+    assert m == {"p1": 1, "p2": 2}  # compares as the old dict subclass did
+    import pickle
+
+    assert pickle.loads(pickle.dumps(m)).n_habitats == 3
     with pytest.raises(AttributeError):
         m.n_habitats = 4
     with pytest.raises(TypeError):
