@@ -477,10 +477,11 @@ coef.round(3)
 The scores were built for HER2, not for RFS; here we ask, as the paper did, whether they
 also carry prognostic information.
 
-* Cox proportional hazards (lifelines, Efron ties as R `coxph`), fitted on the **training
-  cohort**. Hazard ratios are per unit of each score (the scores are log-odds-scale linear
-  predictors). `term_p` is the likelihood-ratio p; `ph_p` the Schoenfeld-residual test of
-  proportional hazards (R `cox.zph`, KM transform).
+* Cox proportional hazards (radnb's Newton-Raphson fit, Efron ties and stopping rule as
+  R `coxph`), fitted on the **training cohort**. Hazard ratios are per unit of each score
+  (the scores are log-odds-scale linear predictors). `term_p` is the likelihood-ratio p;
+  `ph_p` the exact score test of proportional hazards as R survival >= 3.0 `cox.zph`
+  (KM transform), with `ph_global_p` for the whole model.
 * Multivariable model, as the paper: covariates with univariable p < 0.05 enter. This rule
   selects on the same data, so its p-values are optimistic; we therefore also fit one
   **prespecified** model (both scores + the clinical factors a urologist would adjust for),

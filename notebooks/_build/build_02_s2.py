@@ -313,7 +313,7 @@ savefig(fig, OUT / "roc_calibration.png")
 md(r"""
 ## 5. Progression-free survival by DLS
 
-Two views, both with lifelines' Cox model (Efron ties, as R `coxph`) and Wald CIs:
+Two views, both with radnb's Cox model (Efron ties and convergence as R `coxph`) and Wald CIs:
 
 - **continuous**: HR per training standard deviation of the DLS (the scale is fixed on
   training so the HRs of all cohorts are per the same unit);
