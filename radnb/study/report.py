@@ -251,13 +251,12 @@ def _models(study) -> str:
 
 def _survival(study, survival) -> str:
     from radnb.evaluate import survival as sv
-    from radnb.plots.survival import km_plot
+    from radnb.plots.survival import plot_km
 
     time, event = survival["time"], survival["event"]
     model = survival.get("model") or study.outputs[-1]
     df = study.table.join(study.scores_[[model]])
-    train = df[df[study.split] == study.train]
-    cut = sv.cutoff(train[model], method="median")
+    cut = study.cutoff(model, method="median")  # fitted on the training patients only
     df["risk_group"] = cut.assign(df[model])
     rows, figs = [], []
     for c, label in study.cohorts.items():
@@ -271,7 +270,7 @@ def _survival(study, survival) -> str:
              "cut-off (training median)": cut.cutoff, "log-rank p": lr["p"],
              "C-index": hc.c, "C lower": hc.lower, "C upper": hc.upper}
         )  # fmt: skip
-        ax = km_plot(time, event, "risk_group", data=sub, title=f"{model} risk groups, {label}")
+        ax = plot_km(time, event, "risk_group", data=sub, title=f"{model} risk groups, {label}")
         figs.append(_figure(ax, f"Kaplan-Meier {label}"))
     out = f"<p>Endpoint <code>{_e(time)}</code> / <code>{_e(event)}</code>; risk groups by {_e(model)}.</p>"
     return out + _table(pd.DataFrame(rows)) + "".join(figs)
