@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         args.profile.mkdir(parents=True, exist_ok=True)
     cache = Path(tempfile.mkdtemp(prefix="radnb-bench-cache-")) if args.warm_cache else None
     load0 = os.getloadavg()
-    rows = []
+    rows: list[dict] = []
+    text = "no notebook matched"
     for path in paths:
         row = run_notebook(path, cache=cache, profile=args.profile)
         rows.append(row)
@@ -165,16 +166,20 @@ def main(argv: list[str] | None = None) -> int:
             + (f"  FAILED {row['error']}" if row["error"] else ""),
             flush=True,
         )
-    load1 = os.getloadavg()
-    text = (
+        text = report(rows, load0, os.getloadavg(), cache=cache, profile=args.profile)
+        if args.write_results:  # after each notebook, so an interrupted run leaves a table
+            write_results(text)
+    print("\n" + text)
+    return int(any(r["error"] for r in rows))
+
+
+def report(rows: list[dict], load0, load1, *, cache, profile) -> str:
+    """The RESULTS.md block: machine, load, table."""
+    return (
         f"Machine: {machine()}; load average {load0[0]:.1f} at the start and "
         f"{load1[0]:.1f} at the end; {'shared cache' if cache else 'empty cache per notebook'}"
-        f"{'; under cProfile' if args.profile else ''}.\n\n{table(rows)}\n"
+        f"{'; under cProfile' if profile else ''}.\n\n{table(rows)}\n"
     )
-    print("\n" + text)
-    if args.write_results:
-        write_results(text)
-    return int(any(r["error"] for r in rows))
 
 
 if __name__ == "__main__":

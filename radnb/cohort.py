@@ -17,7 +17,7 @@ import pandas as pd
 
 from radnb import io
 from radnb.dicom import masks as _dicom_masks
-from radnb.errors import CohortError, PatientError
+from radnb.errors import CohortError, InvalidParameterError, PatientError, UnknownIDError
 
 __all__ = ["Cohort"]
 
@@ -185,6 +185,7 @@ class Cohort:
         self.truth = dict(truth) if truth is not None else None
         self._duplicates = list(duplicates)
         self._blank_ids = list(blank_ids)
+        self._last_validation: pd.DataFrame | None = None
         self.read_options = {str(k): dict(v) for k, v in (read_options or {}).items()}
         self.mask_threshold = None if mask_threshold is None else float(mask_threshold)
         unknown = set(self.read_options) - set(self._images.columns) - {_ALL}
@@ -451,14 +452,14 @@ class Cohort:
     def _check_pid(self, pid: str) -> str:
         pid = str(pid)
         if pid not in self._clinical.index:
-            raise KeyError(f"patient {pid!r} is not in this cohort ({len(self)} patients)")
+            raise UnknownIDError(f"patient {pid!r} is not in this cohort ({len(self)} patients)")
         return pid
 
     def image_path(self, pid: str, sequence: str) -> Path | None:
         """Path of a patient's image for ``sequence`` (``None`` if not given)."""
         pid = self._check_pid(pid)
         if sequence not in self._images.columns:
-            raise KeyError(f"sequence {sequence!r} not in cohort sequences {self.sequences}")
+            raise UnknownIDError(f"sequence {sequence!r} not in cohort sequences {self.sequences}")
         v = self._images.at[pid, sequence]
         return Path(v) if isinstance(v, str) else None
 
@@ -478,7 +479,7 @@ class Cohort:
         elif sequence in self._masks.columns:
             col = sequence
         else:
-            raise KeyError(
+            raise UnknownIDError(
                 f"no mask for sequence {sequence!r}; masks exist for {list(self._masks.columns)}"
             )
         v = self._masks.at[pid, col]
@@ -493,7 +494,7 @@ class Cohort:
         """
         if sequence is None:
             if len(self.sequences) != 1:
-                raise ValueError(f"pass sequence=, one of {self.sequences}")
+                raise InvalidParameterError(f"pass sequence=, one of {self.sequences}")
             sequence = self.sequences[0]
         path = self.image_path(pid, sequence)
         if path is None:
@@ -564,7 +565,7 @@ class Cohort:
     ) -> Cohort:
         """A new cohort with the given patients, or the patients of ``split``."""
         if ids is not None and split is not None:
-            raise ValueError("pass ids or split, not both")
+            raise InvalidParameterError("pass ids or split, not both")
         if split is not None:
             if self.split_column is None:
                 raise CohortError("this cohort has no split column; pass split= to from_table")
@@ -582,7 +583,7 @@ class Cohort:
         ids = [str(i) for i in ids]
         missing = [i for i in ids if i not in self._clinical.index]
         if missing:
-            raise KeyError(f"patients not in cohort: {missing[:10]}")
+            raise UnknownIDError(f"patients not in cohort: {missing[:10]}")
         return self._derive(ids)
 
     def with_masks(
@@ -664,7 +665,18 @@ class Cohort:
         """
         from radnb.validation import validate_cohort
 
-        return validate_cohort(self, **kws)
+        self._last_validation = validate_cohort(self, **kws)
+        return self._last_validation
+
+    @property
+    def duplicate_ids(self) -> list[str]:
+        """Patient IDs found on more than one row of the clinical table (first row kept)."""
+        return list(self._duplicates)
+
+    @property
+    def last_validation(self) -> pd.DataFrame | None:
+        """The problems table of the last :meth:`validate` (``None`` before the first)."""
+        return None if self._last_validation is None else self._last_validation.copy()
 
     def table1(
         self,
@@ -755,7 +767,7 @@ class Cohort:
                 "not real patients.</div>"
             )
         problems = ""
-        cached = getattr(self, "_last_validation", None)
+        cached = self._last_validation
         if cached is not None:
             n_err = int((cached["severity"] == "error").sum())
             n_warn = int((cached["severity"] == "warning").sum())

@@ -12,6 +12,8 @@ __all__ = [
     "clean_message",
     "RadnbError",
     "CohortError",
+    "InvalidParameterError",
+    "UnknownIDError",
     "PatientError",
     "GeometryError",
     "MissingDependencyError",
@@ -23,8 +25,33 @@ class RadnbError(Exception):
     """Base class of all radnb errors."""
 
 
+class InvalidParameterError(RadnbError, ValueError):
+    """An argument has a wrong value or type (a user's ``except ValueError`` catches it).
+
+    Data problems (a patient's file, a cohort's table) raise :class:`PatientError`
+    / :class:`CohortError` instead.
+    """
+
+
 class CohortError(RadnbError, ValueError):
     """The cohort definition (table, columns, paths) is wrong as a whole."""
+
+
+class UnknownIDError(CohortError, KeyError):
+    """A patient ID (or sequence) that is not in the cohort was asked for.
+
+    Also a :class:`KeyError`, as a missing key of a mapping is.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise UnknownIDError("patient 'p9' is not in this cohort")
+    ... except KeyError as exc:
+    ...     print(exc)
+    patient 'p9' is not in this cohort
+    """
+
+    __str__ = Exception.__str__  # KeyError would quote the message
 
 
 class PatientError(RadnbError):
@@ -126,8 +153,12 @@ class MissingDependencyError(RadnbError, ImportError):
         )
 
 
-class NotFittedError(RadnbError, AttributeError):
-    """A fitted-only method was called before fit."""
+class NotFittedError(RadnbError, ValueError, AttributeError):
+    """A fitted-only method was called before fit.
+
+    A :class:`ValueError` and an :class:`AttributeError`, as scikit-learn's
+    ``sklearn.exceptions.NotFittedError``.
+    """
 
 
 def require(module: str, extra: str, purpose: str = ""):

@@ -257,7 +257,7 @@ def _check_images(report, cohort, pid, *, tol, min_voxels, read_images):
 
 def _check_table(report: _Report, cohort: Cohort, outcomes, survival) -> None:
     clin = cohort.clinical
-    for pid in cohort._duplicates:
+    for pid in cohort.duplicate_ids:
         report.add(
             pid,
             None,
@@ -400,6 +400,4 @@ def validate_cohort(
                 f"patient {pid}: unexpected error while checking ({clean_message(exc)})",
             )
     _check_dims(report)
-    out = report.frame()
-    cohort._last_validation = out
-    return out
+    return report.frame()

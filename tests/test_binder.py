@@ -135,7 +135,16 @@ nbformat.write(nb, dst)
 """
 
 
-def test_binder_environment_builds_and_runs_the_notebooks(tmp_path):
+@pytest.fixture
+def tmp_env(tmp_path):
+    """pytest's temporary folder, with the ~2 GB venv and repo copy removed afterwards."""
+    yield tmp_path
+    for name in ("venv", "repo"):
+        shutil.rmtree(tmp_path / name, ignore_errors=True)
+
+
+def test_binder_environment_builds_and_runs_the_notebooks(tmp_env):
+    tmp_path = tmp_env
     python = runtime_python()
     timings = {}
     repo, venv, log = tmp_path / "repo", tmp_path / "venv", tmp_path / "build.log"

@@ -191,9 +191,6 @@ KNOWN_CYCLES: list[list[str]] = [
     # viewer <-> its backends / controls (function-level imports of _index_of,
     # COLORMAPS, SLICE_TYPES back from viewer.py)
     ["radnb.widgets._viewer_backends", "radnb.widgets._viewer_controls", "radnb.widgets.viewer"],
-    # io imports radnb.dicom (module level); dicom.masks -> features._cache ->
-    # (function level) radnb.io.content_hash
-    ["radnb.dicom", "radnb.dicom.masks", "radnb.features._cache", "radnb.io"],
     # study.crossfit imports study.core._EmptySignature in a function; core
     # imports crossfit in functions
     ["radnb.study.core", "radnb.study.crossfit"],

@@ -157,6 +157,7 @@ def test_real_sarcoma_browser(data_dir):
     cohort = datasets.load_sts_pet_mr()
     b = CohortBrowser(cohort, validate=False, gallery_page_size=6, thumb_size=64)
     assert len(b.table) == 51 and "lung_metastasis" in b.table.columns
+    assert "not validated" in b.controls["header"].value
     b.controls["outcome"].value = "1"
     assert len(b.rows()) == 19
     b.controls["tabs"].selected_index = 1

@@ -126,15 +126,17 @@ def test_viewer_opens_patient_with_mask_and_goes_to_tumour(sim):
 
 def test_switching_sequence_keeps_the_other_volumes(sim):
     v = Viewer(sim)
-    mask_vol = v._backend.volumes[1]
+    mask = v.layers["mask"]
     t1 = v._backend.volumes[0]
     v.controls["sequence"].value = "T2WI"
     assert v.sequence == "T2WI"
     assert v._backend.volumes[0].name == "T2WI.nii.gz"
-    assert v._backend.volumes[1] is mask_vol  # not rebuilt, not re-sent
+    assert v.layers["mask"] is mask  # one mask for all sequences: the same layer
     sent = v.bytes_sent
     v.set_sequence("T1WI")
-    assert v._backend.volumes[0] is t1 and v.bytes_sent == sent  # cached
+    assert v._backend.volumes[0] is t1  # the image is cached, not sent again ...
+    # ... only the small overlays are (as new volumes, see NiivueBackend.replace_base)
+    assert v.bytes_sent - sent == len(v._backend.volumes[1].data) < len(t1.data)
 
 
 def test_controls_drive_the_volumes(sim):
@@ -150,8 +152,11 @@ def test_controls_drive_the_volumes(sim):
     assert v._backend.volumes[0].colormap == "inferno"
     c["slice_type"].value = "coronal"
     assert v._backend.nv.opts.slice_type.name == "CORONAL"
+    assert c["window"].value == "p1-p99"  # the automatic choice for MR, shown
     c["window"].value = "lung"
     assert (v._backend.volumes[0].cal_min, v._backend.volumes[0].cal_max) == (-1350.0, 150.0)
+    v.set_window((0.0, 500.0))
+    assert c["window"].value == "custom" and v._backend.volumes[0].cal_max == 500.0
     n_outline = int(sitk.GetArrayFromImage(v.layers["mask"].browser).sum())
     c["mask_style"].value = "filled"
     n_filled = int(sitk.GetArrayFromImage(v.layers["mask"].browser).sum())

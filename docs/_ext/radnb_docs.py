@@ -21,9 +21,9 @@ folders inside ``docs/``:
     per-notebook ``execution_mode = "force"``), unless
     ``RADNB_DOCS_EXECUTE=0`` (quick builds while writing docs: shown without outputs).
 ``screenshots/``
-    One page per widget with the PNG screenshots the browser tests saved in
-    ``$RADNB_SCREENSHOTS`` (default ``docs/_screenshots``), grouped by the part of the
-    file name before the first ``_``.
+    One page per widget class of ``radnb.widgets`` with the PNG screenshots the browser
+    tests saved in ``$RADNB_SCREENSHOTS`` (default ``docs/_screenshots``), matched by
+    the words of the file name.
 
 At ``build-finished`` it checks that no HTML page loads a script or stylesheet from the
 network (the site must open from disk, offline) and warns otherwise (an error under
@@ -310,35 +310,75 @@ def screenshot_dir() -> Path:
     return Path(os.environ.get("RADNB_SCREENSHOTS") or DOCS / "_screenshots")
 
 
+def _widget_classes() -> dict[str, str]:
+    """Public widget classes of ``radnb.widgets``: name -> dotted path of its API page."""
+    try:
+        widgets = importlib.import_module(f"{PACKAGE}.widgets")
+    except ImportError:
+        return {}
+    out = {}
+    for name in getattr(widgets, "__all__", ()):
+        obj = getattr(widgets, name)
+        if isinstance(obj, type):
+            module = obj.__module__
+            public = not any(p.startswith("_") for p in module.split("."))
+            out[name] = f"{module}.{name}" if public else f"{widgets.__name__}.{name}"
+    return out
+
+
+def _words(name: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+", name)}
+
+
+def widget_of(stem: str, classes: list[str]) -> str:
+    """The widget a screenshot shows: the class sharing most words with its file name."""
+    tokens = stem.lower().split("_")
+
+    def score(cls: str) -> tuple[int, int]:  # words shared, then the earliest one wins
+        hits = [i for i, t in enumerate(tokens) if t in _words(cls)]
+        return (len(hits), -min(hits, default=len(tokens)))
+
+    best = max(classes, key=score, default="")
+    return best if best and score(best)[0] else "Other"
+
+
 def collect_screenshots(out: Path) -> dict[str, list[str]]:
-    """Copy the browser tests' screenshots into ``out`` and write one page per widget."""
+    """Copy the browser tests' screenshots into ``out`` and write one page per widget.
+
+    Each PNG goes to the page of the ``radnb.widgets`` class whose name shares most
+    words with the file name, the earliest word breaking ties
+    (``sim_viewer_canvas.png`` -> ``Viewer``, ``wizard_3_radiomics.png`` ->
+    ``StudyWizard``); the rest to "Other".
+    """
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    classes = _widget_classes()
     groups: dict[str, list[str]] = {}
     src = screenshot_dir()
     for png in sorted(src.glob("*.png")) if src.is_dir() else []:
         stem = re.sub(r"[^A-Za-z0-9_-]", "_", png.stem)
-        groups.setdefault(stem.split("_")[0], []).append(stem)
+        groups.setdefault(widget_of(stem, list(classes)), []).append(stem)
         shutil.copyfile(png, out / f"{stem}.png")
-    for widget, shots in groups.items():
-        body = [
-            _heading(f"Widget: {widget}"),
-            f"Screenshots taken by the browser tests (``tests/browser/``) in headless "
-            f"Chromium against a real JupyterLab; source folder ``{src.name}``.\n",
-        ]
-        for shot in shots:
-            body.append(
-                f"{shot.replace('_', ' ')}\n{'-' * len(shot)}\n\n"
-                f".. image:: {shot}.png\n   :alt: {shot}\n"
-            )
-        _write(out / f"{widget}.rst", "\n".join(body))
+    order = [c for c in classes if c in groups] + (["Other"] if "Other" in groups else [])
+    for widget in order:
+        body = [_heading(widget)]
+        if widget in classes:
+            body.append(f"API: :class:`{classes[widget]}`.\n")
+        body.append(
+            "Screenshots taken by the browser tests (``tests/browser/``) in headless "
+            "Chromium against a real JupyterLab, offline.\n"
+        )
+        for shot in groups[widget]:
+            title = shot.replace("_", " ")
+            body.append(f"{title}\n{'-' * len(title)}\n\n.. image:: {shot}.png\n   :alt: {title}\n")
+        _write(out / f"{widget.lower()}.rst", "\n".join(body))
     intro = [
         _heading("Widget screenshots"),
         "What radnb's widgets look like in JupyterLab, as captured by the browser tests.\n",
     ]
     if groups:
-        intro.append(".. toctree::\n\n" + "".join(f"   {w}\n" for w in groups))
+        intro.append(".. toctree::\n\n" + "".join(f"   {w.lower()}\n" for w in order))
     else:
         intro.append(
             f"No screenshots in this build: ``{src}`` holds none. Run the browser tests "

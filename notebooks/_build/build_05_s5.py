@@ -645,5 +645,43 @@ both analyses (**SIMULATED** here).
 ]
 
 
+# -- interactive widgets section (issue 12): appended, the cells above are unchanged
+CELLS += [
+    (
+        "md",
+        r"""
+## Interactive: the same study in widgets
+
+Optional, for exploring in JupyterLab (headless runs build the widgets and run their library
+calls; nothing here changes the numbers above). The **ModelBoard** shows the fitted study's
+models x cohorts: ROC with DeLong CIs, calibration, decision curves and the nomogram, and a
+risk-threshold slider that reads out sensitivity, specificity, PPV, NPV and net benefit while
+the cut-off fixed on training stays marked; its buttons export figures (PNG, SVG, 300 dpi)
+and tables (CSV, Excel, LaTeX). The **SurvivalExplorer** fixes a risk-group cut-off on the
+training cohort (median, tertiles, maxstat or a manual cut) and redraws the Kaplan-Meier
+curves of every cohort with the log-rank p. "Open in viewer" shows the selected patient in
+radnb's 3D Viewer. Notebook 07 runs a whole study in the step-by-step wizard.
+""",
+    ),
+    (
+        "code",
+        r"""
+from radnb.widgets import ModelBoard, SurvivalExplorer
+
+board = ModelBoard(study, models=MODELS, folder=OUT / "widgets", cohort_data=cohort)
+board
+""",
+    ),
+    (
+        "code",
+        r"""
+surv_widget = SurvivalExplorer.from_study(study, cohort, folder=OUT / "widgets")
+print("survival widget:", surv_widget.summary.value.replace("<b>", "").replace("</b>", ""))
+surv_widget
+""",
+    ),
+]
+
+
 if __name__ == "__main__":
     print(write(CELLS, "05_study_S5_hcc_tace.ipynb"))

@@ -126,6 +126,65 @@ savefig(fig, OUT / "pet_mr_examples.png");
     (
         "md",
         r"""
+### Browsing the cohort and looking at a patient in 3D
+
+`CohortBrowser` shows the cohort's table with each patient's validation status (errors in
+red, warnings in amber), filters (outcome, problems, free text), sorting and a **QA gallery**
+(the largest tumour slice of every patient with its contour, per sequence) to eyeball all 51
+masks in a minute; clicking a row or a thumbnail opens that patient in a `Viewer` beside the
+table. The `Viewer` (NiiVue, rendered offline from the ipyniivue wheel) shows a patient's
+PET or MR in 3D with the tumour outline; its browser copy is cropped around the tumour, and the
+kernel keeps the full image for the crosshair read-out and for `snapshot`, a matplotlib PNG
+for reports. The widgets need a live JupyterLab; in a static export only their last state
+shows (`backend="slices"` keeps a PNG).
+""",
+    ),
+    (
+        "code",
+        r"""
+from radnb.widgets import CohortBrowser
+
+browser = CohortBrowser(cohort, problems=problems, viewer_kws={"height": 380})
+browser
+""",
+    ),
+    (
+        "md",
+        r"""
+The patient with lung metastasis from above, PET and MR side by side in two **linked**
+viewers (a click in one moves the other's crosshair to the same point in the world frame,
+though the grids differ). The PET carries an illustrative habitat map: three PET-intensity
+sub-regions from `HabitatModel` (pooled k-means on SUV inside the mask). It is fitted on all
+51 patients, which does not leak the outcome (the clustering never sees it), and it is not
+analysed further here (see section 6).
+""",
+    ),
+    (
+        "code",
+        r"""
+import ipywidgets
+
+from radnb.features.habitat import HabitatModel
+from radnb.widgets import Viewer
+
+pid = examples[1]
+pet_habitats = HabitatModel(["PET"], n_habitats=3, design="pooled", random_state=SEED).fit(cohort)
+pet_view = Viewer(cohort, pid, sequence="PET", slice_type="multiplanar", height=360)
+pet_view.add_habitats(
+    pet_habitats.transform(cohort.subset([pid]))[pid],
+    names={1: "low SUV", 2: "mid SUV", 3: "high SUV"},  # habitat 1 has the lowest SUV
+)
+mr_view = Viewer(cohort, pid, sequence="MR_T1", slice_type="multiplanar", height=360)
+pet_view.link(mr_view)
+print({k: pet_view.location[k] for k in ("voxel", "values", "label")})
+pet_view.snapshot(OUT / "viewer_pet_habitats.png", view="axial")
+plt.close("all")
+ipywidgets.HBox([pet_view.widget, mr_view.widget])
+""",
+    ),
+    (
+        "md",
+        r"""
 ## 3. Radiomics per modality
 
 Settings (printed below so they can be reported as they are), chosen per modality:

@@ -6,6 +6,7 @@ Parsing uses pydicom (RTSTRUCT) and highdicom (SEG), installed with the
 
 from __future__ import annotations
 
+from radnb._lazy import attach
 from radnb.dicom._reference import DicomMaskError
 from radnb.dicom.deidentify import IDENTIFYING_TAGS, strip_identifiers
 from radnb.dicom.masks import MaskOptions, dicom_mask_kind, read_dicom_mask, resolve_mask
@@ -25,13 +26,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in ("list_rois", "read_rtstruct"):
-        from radnb.dicom import rtstruct
-
-        return getattr(rtstruct, name)
-    if name in ("list_segments", "read_seg"):
-        from radnb.dicom import seg
-
-        return getattr(seg, name)
-    raise AttributeError(name)
+_LAZY = {
+    "list_rois": "radnb.dicom.rtstruct",
+    "read_rtstruct": "radnb.dicom.rtstruct",
+    "list_segments": "radnb.dicom.seg",
+    "read_seg": "radnb.dicom.seg",
+}
+__getattr__, __dir__, _lazy_all = attach(__name__, _LAZY)

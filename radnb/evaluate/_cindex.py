@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 from radnb.evaluate._common import z_quantile
 from radnb.evaluate._km import check_surv
 from radnb.evaluate._result import Estimate, TestResult
@@ -34,9 +34,11 @@ def _check(time, event, risk, name="risk"):
     t, e = check_surv(time, event)
     r = np.asarray(risk, dtype=float).reshape(-1)
     if r.size != t.size:
-        raise RadnbError(f"{name} has {r.size} values but time has {t.size}")
+        raise InvalidParameterError(f"{name} has {r.size} values but time has {t.size}")
     if not np.isfinite(r).all():
-        raise RadnbError(f"{name} contains missing/non-finite values; drop those rows first")
+        raise InvalidParameterError(
+            f"{name} contains missing/non-finite values; drop those rows first"
+        )
     if e.sum() == 0:
         raise RadnbError("no events: the concordance is undefined")
     return t, e, r
@@ -170,7 +172,7 @@ def uno_c_point(t, e, r, tau=None) -> float:
     ev = np.flatnonzero((e == 1) & (t < tau) if tau < np.max(t) else (e == 1) & (t <= tau))
     gi = g_left(t[ev])
     if (gi <= 0).any():
-        raise RadnbError("censoring survival reaches 0 before tau; choose a smaller tau")
+        raise InvalidParameterError("censoring survival reaches 0 before tau; choose a smaller tau")
     w = 1 / gi**2
     num = den = 0.0
     for k, i in enumerate(ev):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 
 __all__: list[str] = []
 
@@ -19,19 +19,19 @@ def as_binary(y, *, name: str = "y") -> np.ndarray:
     if arr.ndim != 1:
         arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
     if arr.ndim != 1:
-        raise RadnbError(f"{name} must be one-dimensional, got shape {np.shape(y)}")
+        raise InvalidParameterError(f"{name} must be one-dimensional, got shape {np.shape(y)}")
     if arr.dtype == bool:
         return arr.astype(int)
     if arr.dtype.kind not in "biuf":
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{name} must be 0/1 or boolean (True = event), got dtype {arr.dtype}; "
             "encode the outcome first, e.g. (df.outcome == 'Poor').astype(int)"
         )
     if arr.dtype.kind == "f" and np.isnan(arr).any():
-        raise RadnbError(f"{name} contains NaN; drop or impute missing outcomes first")
+        raise InvalidParameterError(f"{name} contains NaN; drop or impute missing outcomes first")
     if not ((arr == 0) | (arr == 1)).all():
         bad = np.unique(arr[(arr != 0) & (arr != 1)])[:10]
-        raise RadnbError(f"{name} must contain only 0 and 1 (1 = event), found {bad}")
+        raise InvalidParameterError(f"{name} must contain only 0 and 1 (1 = event), found {bad}")
     return arr.astype(int)
 
 
@@ -56,7 +56,9 @@ def align(values: dict) -> tuple:
         idx = values[n].index
         if not idx.is_unique:
             dup = list(idx[idx.duplicated()].unique()[:5])
-            raise RadnbError(f"{n} has duplicated index labels {dup}; one row per patient")
+            raise InvalidParameterError(
+                f"{n} has duplicated index labels {dup}; one row per patient"
+            )
     out = []
     for n in names:
         v = values[n]
@@ -64,7 +66,7 @@ def align(values: dict) -> tuple:
             only_ref = list(ref.difference(v.index)[:5])
             only_v = list(v.index.difference(ref)[:5])
             if only_ref or only_v or len(v) != len(ref):
-                raise RadnbError(
+                raise InvalidParameterError(
                     f"{n} and {ref_name} are Series with different patients in their index: "
                     f"only in {ref_name}: {only_ref}, only in {n}: {only_v}; "
                     "select the same patients (or pass arrays to pair by position)"
@@ -78,9 +80,9 @@ def as_score(x, n: int, *, name: str = "score") -> np.ndarray:
     """Return ``x`` as a finite float array of length ``n``."""
     arr = np.asarray(x, dtype=float).reshape(-1)
     if arr.shape[0] != n:
-        raise RadnbError(f"{name} has {arr.shape[0]} values but y has {n}")
+        raise InvalidParameterError(f"{name} has {arr.shape[0]} values but y has {n}")
     if not np.isfinite(arr).all():
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{name} contains {int((~np.isfinite(arr)).sum())} non-finite value(s); "
             "drop those rows first"
         )
@@ -94,7 +96,7 @@ def as_prob(p, n: int, *, name: str = "p", open_interval: bool = False) -> np.nd
     hi_bad = arr >= 1 if open_interval else arr > 1
     if (lo_bad | hi_bad).any():
         rng = "(0, 1)" if open_interval else "[0, 1]"
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{name} must be predicted probabilities in {rng}; found values from "
             f"{arr.min():.4g} to {arr.max():.4g}"
         )
@@ -114,7 +116,7 @@ def z_quantile(level: float) -> float:
     from scipy.stats import norm
 
     if not 0 < level < 1:
-        raise RadnbError(f"level must be in (0, 1), got {level}")
+        raise InvalidParameterError(f"level must be in (0, 1), got {level}")
     return float(norm.ppf(0.5 + level / 2))
 
 
@@ -158,7 +160,7 @@ def p_adjust(p, method: str | None) -> np.ndarray:
     try:
         out[ok] = multipletests(arr[ok], method=sm)[1]
     except ValueError as exc:
-        raise RadnbError(
+        raise InvalidParameterError(
             f"adjust must be None, 'none', one of {sorted(_ADJUST)} or a statsmodels "
             f"multipletests method; got {method!r}"
         ) from exc

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from radnb.errors import CohortError, RadnbError
+from radnb.errors import CohortError, InvalidParameterError, RadnbError
 from radnb.evaluate._common import z_quantile
 from radnb.evaluate._km import check_surv
 
@@ -71,7 +71,9 @@ def design(
             lv = list(cat.cat.categories)
             ref = reference.get(cov, lv[0])
         if ref not in lv:
-            raise RadnbError(f"reference level {ref!r} of {cov!r} not among its levels {lv}")
+            raise InvalidParameterError(
+                f"reference level {ref!r} of {cov!r} not among its levels {lv}"
+            )
         if spec is not None:
             spec[cov] = (lv, ref)
         entries = []
@@ -337,7 +339,7 @@ def cox_table(
     """
     covariates = list(covariates)
     if not covariates:
-        raise RadnbError("give at least one covariate")
+        raise InvalidParameterError("give at least one covariate")
     for c in [duration, event] + ([strata] if isinstance(strata, str) else list(strata or [])):
         if c not in df.columns:
             raise CohortError(f"column {c!r} not found in the table")
@@ -368,7 +370,7 @@ def cox_table(
     if multivariable is not None:
         if isinstance(multivariable, str):
             if not multivariable.replace(" ", "").startswith("p<"):
-                raise RadnbError(
+                raise InvalidParameterError(
                     f"multivariable must be 'p<0.05', a float, a list or None; got {multivariable!r}"
                 )
             thr = float(multivariable.replace(" ", "")[2:])

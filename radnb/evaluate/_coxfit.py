@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 
 __all__: list[str] = []
 
@@ -43,7 +43,7 @@ class _Risk:
 
 def risk_sets(x, time, event, strata=None, ties: str = "efron") -> _Risk:
     if ties not in TIES:
-        raise RadnbError(f"ties must be 'efron' or 'breslow' (as R coxph), not {ties!r}")
+        raise InvalidParameterError(f"ties must be 'efron' or 'breslow' (as R coxph), not {ties!r}")
     t = np.asarray(time, float)
     e = np.asarray(event).astype(bool)
     g = np.zeros(t.size, int) if strata is None else pd.factorize(np.asarray(strata))[0]
@@ -235,7 +235,9 @@ def transform_time(time, event, transform: str) -> np.ndarray:
         return rankdata(t)
     if transform == "log":
         return np.log(t)
-    raise RadnbError(f"transform must be one of {TRANSFORMS} (as R cox.zph), not {transform!r}")
+    raise InvalidParameterError(
+        f"transform must be one of {TRANSFORMS} (as R cox.zph), not {transform!r}"
+    )
 
 
 def zph(fit: CoxResult, time, event, terms: dict[str, list[int]], *, transform: str = "km"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radnb.errors import CohortError, NotFittedError, RadnbError
+from radnb.errors import CohortError, InvalidParameterError, NotFittedError
 from radnb.evaluate import _cox
 from radnb.evaluate._common import z_quantile
 from radnb.evaluate._km import check_surv
@@ -96,7 +96,7 @@ class CoxModel:
     def fit(self, df: pd.DataFrame) -> CoxModel:
         """Fit on the complete cases of ``df``; returns self."""
         if not self.covariates:
-            raise RadnbError("give at least one covariate")
+            raise InvalidParameterError("give at least one covariate")
         strata = [self.strata] if isinstance(self.strata, str) else list(self.strata or [])
         need = [self.duration, self.event] + strata + self.covariates
         missing = [c for c in need if c not in df.columns]
@@ -170,7 +170,7 @@ class CoxModel:
         error naming the patients; rows with a missing covariate get NaN.
         """
         if type not in ("lp", "risk"):
-            raise RadnbError(f"type must be 'lp' or 'risk', not {type!r}")
+            raise InvalidParameterError(f"type must be 'lp' or 'risk', not {type!r}")
         X = self.design(df)
         x = X.to_numpy(float)
         if centered:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from radnb.errors import CohortError, RadnbError
+from radnb.errors import CohortError, InvalidParameterError, RadnbError
 from radnb.evaluate._common import z_quantile
 from radnb.evaluate._cox import design, fit_cox, lr_test
 from radnb.evaluate._km import check_surv, logrank_test
@@ -205,9 +205,9 @@ def treatment_by_risk(
         arms = list(arms)
         unknown = [a for a in present_arms if a not in arms]
         if unknown:
-            raise RadnbError(f"arms {unknown} are in the data but not in arms={arms}")
+            raise InvalidParameterError(f"arms {unknown} are in the data but not in arms={arms}")
     if reference not in arms:
-        raise RadnbError(f"reference arm {reference!r} not among the arms {arms}")
+        raise InvalidParameterError(f"reference arm {reference!r} not among the arms {arms}")
     arms = [reference] + [a for a in arms if a != reference]
     risk_cat = d[risk_group].astype("category")
     risks = list(risk_cat.cat.categories)

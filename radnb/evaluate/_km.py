@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 from radnb.evaluate._common import p_adjust, z_quantile
 from radnb.evaluate._deprecate import ci_to_conf_type
 from radnb.evaluate._result import Estimate, TestResult
@@ -45,25 +45,25 @@ def check_surv(time, event, *, name: str = "time") -> tuple[np.ndarray, np.ndarr
         try:
             e_f = np.asarray(e_raw, dtype=float).reshape(-1)
         except (TypeError, ValueError) as exc:
-            raise RadnbError(
+            raise InvalidParameterError(
                 f"event must be 0/1 or boolean (1 = event, 0 = censored); got dtype {e_raw.dtype}"
             ) from exc
         if np.isnan(e_f).any():
-            raise RadnbError("event contains NaN; drop rows with missing outcome first")
+            raise InvalidParameterError("event contains NaN; drop rows with missing outcome first")
         if not np.isin(np.unique(e_f), (0.0, 1.0)).all():
-            raise RadnbError(
+            raise InvalidParameterError(
                 "event must contain only 0 (censored) and 1 (event); found "
                 f"{np.unique(e_f)[:6]}. R-style 1/2 status codes: pass status - 1"
             )
         e = e_f.astype(int)
     if t.shape != e.shape:
-        raise RadnbError(f"{name} has {t.size} values but event has {e.size}")
+        raise InvalidParameterError(f"{name} has {t.size} values but event has {e.size}")
     if not np.isfinite(t).all():
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{name} contains {int((~np.isfinite(t)).sum())} missing/non-finite values"
         )
     if (t < 0).any():
-        raise RadnbError(f"{name} must be >= 0; found {t.min():.4g}")
+        raise InvalidParameterError(f"{name} must be >= 0; found {t.min():.4g}")
     return t, e
 
 
@@ -76,9 +76,9 @@ def as_groups(groups, n: int) -> pd.Categorical:
     else:
         cat = pd.Categorical(np.asarray(groups).reshape(-1))
     if len(cat) != n:
-        raise RadnbError(f"groups has {len(cat)} values but time has {n}")
+        raise InvalidParameterError(f"groups has {len(cat)} values but time has {n}")
     if pd.isna(np.asarray(cat, dtype=object)).any():
-        raise RadnbError("groups contains missing values; drop those rows first")
+        raise InvalidParameterError("groups contains missing values; drop those rows first")
     return cat.remove_unused_categories()
 
 
@@ -92,10 +92,10 @@ def km_curve(time, event, *, conf_type: str = "log", level: float = 0.95) -> pd.
     by R's ``summary.survfit``), lower, upper.
     """
     if conf_type not in CONF_TYPES:
-        raise RadnbError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
+        raise InvalidParameterError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
     t, e = check_surv(time, event)
     if t.size == 0:
-        raise RadnbError("no observations")
+        raise InvalidParameterError("no observations")
     ut, inv = np.unique(t, return_inverse=True)
     d = np.bincount(inv, weights=e, minlength=ut.size)
     c = np.bincount(inv, weights=1 - e, minlength=ut.size)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radnb.errors import NotFittedError, RadnbError
+from radnb.errors import InvalidParameterError, NotFittedError, RadnbError
 from radnb.evaluate._km import check_surv
 from radnb.evaluate._result import TestResult
 
@@ -107,13 +107,15 @@ def maxstat_test(
     x = np.asarray(x, dtype=float).reshape(-1)
     t, e = check_surv(time, event)
     if x.size != t.size:
-        raise RadnbError(f"score has {x.size} values but time has {t.size}")
+        raise InvalidParameterError(f"score has {x.size} values but time has {t.size}")
     if not np.isfinite(x).all():
-        raise RadnbError("score contains missing/non-finite values; drop those rows first")
+        raise InvalidParameterError(
+            "score contains missing/non-finite values; drop those rows first"
+        )
     if pmethod not in ("Lau92", "Lau94"):
-        raise RadnbError(f"pmethod must be 'Lau92' or 'Lau94', got {pmethod!r}")
+        raise InvalidParameterError(f"pmethod must be 'Lau92' or 'Lau94', got {pmethod!r}")
     if not 0 <= minprop < maxprop <= 1:
-        raise RadnbError(f"need 0 <= minprop < maxprop <= 1; got {minprop}, {maxprop}")
+        raise InvalidParameterError(f"need 0 <= minprop < maxprop <= 1; got {minprop}, {maxprop}")
     n = x.size
     y = logrank_scores(t, e)
     order = np.argsort(x, kind="mergesort")
@@ -209,7 +211,9 @@ class Cutoff:
         """Learn the cut value(s) from the training ``score`` (and survival)."""
         x = np.asarray(score, dtype=float).reshape(-1)
         if x.size == 0 or not np.isfinite(x).all():
-            raise RadnbError("score must be non-empty and finite; drop missing values first")
+            raise InvalidParameterError(
+                "score must be non-empty and finite; drop missing values first"
+            )
         method = self.method
         self.maxstat_ = None
         if isinstance(method, (int, float, np.number)) and not isinstance(method, bool):
@@ -222,27 +226,31 @@ class Cutoff:
             cuts = np.quantile(x, [1 / 3, 2 / 3])
         elif method == "quantiles":
             if self.quantiles is None:
-                raise RadnbError("method='quantiles' needs quantiles=[...], e.g. [0.25, 0.5, 0.75]")
+                raise InvalidParameterError(
+                    "method='quantiles' needs quantiles=[...], e.g. [0.25, 0.5, 0.75]"
+                )
             q = np.sort(np.asarray(self.quantiles, dtype=float))
             if ((q <= 0) | (q >= 1)).any():
-                raise RadnbError(f"quantiles must lie in (0, 1); got {q}")
+                raise InvalidParameterError(f"quantiles must lie in (0, 1); got {q}")
             cuts = np.quantile(x, q)
         elif method == "maxstat":
             if time is None or event is None:
-                raise RadnbError("method='maxstat' needs the training time and event")
+                raise InvalidParameterError("method='maxstat' needs the training time and event")
             res = maxstat_test(
                 x, time, event, pmethod=self.pmethod, minprop=self.minprop, maxprop=self.maxprop
             )
             self.maxstat_ = res
             cuts = np.array([res.cutpoint])
         else:
-            raise RadnbError(f"method must be one of {_METHODS} or a number; got {method!r}")
+            raise InvalidParameterError(
+                f"method must be one of {_METHODS} or a number; got {method!r}"
+            )
         if np.unique(cuts).size != cuts.size:
             raise RadnbError(f"cut values are not distinct ({cuts}); the score has too many ties")
         k = cuts.size + 1
         labels = list(self.labels) if self.labels is not None else _default_labels(k)
         if len(labels) != k:
-            raise RadnbError(
+            raise InvalidParameterError(
                 f"{cuts.size} cut value(s) make {k} groups but {len(labels)} labels given"
             )
         self.cutoffs_ = cuts
@@ -261,7 +269,7 @@ class Cutoff:
         """The single cut value (two groups); see :attr:`cutoffs` for more."""
         self._check()
         if self.cutoffs_.size != 1:
-            raise RadnbError(f"{self.cutoffs_.size} cut values; use .cutoffs")
+            raise InvalidParameterError(f"{self.cutoffs_.size} cut values; use .cutoffs")
         return float(self.cutoffs_[0])
 
     @property

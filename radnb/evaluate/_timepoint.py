@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 from radnb.evaluate._deprecate import renamed
 from radnb.evaluate._km import check_surv, km_at, km_curve
 
@@ -26,11 +26,11 @@ __all__ = ["calibration_at", "dca_survival", "decision_curve_survival"]
 def _risk(risk, n, name="risk"):
     r = np.asarray(risk, dtype=float).reshape(-1)
     if r.size != n:
-        raise RadnbError(f"{name} has {r.size} values but time has {n}")
+        raise InvalidParameterError(f"{name} has {r.size} values but time has {n}")
     if not np.isfinite(r).all():
-        raise RadnbError(f"{name} contains missing values; drop those rows first")
+        raise InvalidParameterError(f"{name} contains missing values; drop those rows first")
     if ((r < 0) | (r > 1)).any():
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{name} must be predicted probabilities of the event by the time point "
             f"(in [0, 1]); found {r.min():.3g} to {r.max():.3g}"
         )
@@ -68,12 +68,12 @@ def calibration_at(
     r = _risk(risk, t.size)
     if isinstance(n_groups, int):
         if n_groups < 2:
-            raise RadnbError("n_groups must be >= 2")
+            raise InvalidParameterError("n_groups must be >= 2")
         codes = pd.qcut(r, n_groups, labels=False, duplicates="drop")
     else:
         codes = np.asarray(pd.Categorical(np.asarray(n_groups).reshape(-1)).codes)
         if codes.size != t.size:
-            raise RadnbError("groups must have one value per patient")
+            raise InvalidParameterError("groups must have one value per patient")
     rows = []
     for g in np.unique(codes):
         m = codes == g
@@ -100,7 +100,7 @@ def net_benefit_at(time, event, risks: dict, at: float, thresholds) -> pd.DataFr
     n = t.size
     thr = np.asarray(thresholds, dtype=float)
     if ((thr < 0) | (thr >= 1)).any():
-        raise RadnbError("thresholds must lie in [0, 1)")
+        raise InvalidParameterError("thresholds must lie in [0, 1)")
     s_all = km_surv_at(t, e, at)
     rows = []
     for thr_i in thr:

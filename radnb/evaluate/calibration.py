@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 from radnb.evaluate._common import (
     align,
     as_binary,
@@ -125,13 +125,13 @@ def calibration_curve(
 
     yy, pp = _inputs(y, p)
     if n_bins < 1:
-        raise RadnbError(f"n_bins must be >= 1, got {n_bins}")
+        raise InvalidParameterError(f"n_bins must be >= 1, got {n_bins}")
     if strategy == "quantile":
         grp = _quantile_groups(pp, n_bins)
     elif strategy == "uniform":
         grp = np.minimum((pp * n_bins).astype(int), n_bins - 1)
     else:
-        raise RadnbError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
+        raise InvalidParameterError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
     rows = []
     for b in np.unique(grp):
         sel = grp == b
@@ -156,7 +156,7 @@ def calibration_curve(
         ).drop_duplicates(subset="predicted")
         out = pd.concat([out, sm], ignore_index=True)
     elif smoother is not None:
-        raise RadnbError(f"smoother must be 'loess' or None, got {smoother!r}")
+        raise InvalidParameterError(f"smoother must be 'loess' or None, got {smoother!r}")
     return out
 
 
@@ -196,7 +196,7 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> TestResult:
 
     yy, pp = _inputs(y, p)
     if g < 3:
-        raise RadnbError(f"g must be >= 3, got {g}")
+        raise InvalidParameterError(f"g must be >= 3, got {g}")
     grp = _quantile_groups(pp, g)
     k = int(grp.max()) + 1
     n = np.bincount(grp, minlength=k).astype(float)
@@ -457,7 +457,7 @@ def optimism_corrected_calibration(
     need_both_classes(yy, what="optimism_corrected_calibration")
     Xa = X if hasattr(X, "iloc") else np.asarray(X)
     if len(Xa) != yy.size:
-        raise RadnbError(f"X has {len(Xa)} rows but y has {yy.size}")
+        raise InvalidParameterError(f"X has {len(Xa)} rows but y has {yy.size}")
 
     if hasattr(estimator, "fit"):
         from sklearn.base import clone
@@ -467,7 +467,9 @@ def optimism_corrected_calibration(
     elif callable(estimator):
         make = estimator
     else:
-        raise RadnbError("estimator must be a scikit-learn classifier or a factory returning one")
+        raise InvalidParameterError(
+            "estimator must be a scikit-learn classifier or a factory returning one"
+        )
 
     def take(idx):
         return Xa.iloc[idx] if hasattr(Xa, "iloc") else Xa[idx]

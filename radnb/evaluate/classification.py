@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 from radnb.evaluate._common import (
     align,
     as_binary,
@@ -93,7 +93,7 @@ def _midrank(x: np.ndarray) -> np.ndarray:
 
 def _check_direction(direction: str) -> str:
     if direction not in _DIRECTIONS:
-        raise RadnbError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
+        raise InvalidParameterError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
     return direction
 
 
@@ -241,7 +241,7 @@ def auc_ci(
         return AUCResult(auc, lo, hi, se=se, level=level, method="DeLong")
     if method == "bootstrap":
         if n_boot < 1:
-            raise RadnbError(f"n_boot must be >= 1, got {n_boot}")
+            raise InvalidParameterError(f"n_boot must be >= 1, got {n_boot}")
         rng = np.random.default_rng(random_state)
         pos = s[yy == 1]
         neg = s[yy == 0]
@@ -256,7 +256,7 @@ def auc_ci(
         se = float(np.std(reps, ddof=1)) if n_boot > 1 else float("nan")
         method = f"stratified bootstrap ({n_boot} replicates, percentile CI)"
         return AUCResult(_auc_only(yy, s), float(lo), float(hi), se=se, level=level, method=method)
-    raise RadnbError(f"method must be 'delong' or 'bootstrap', got {method!r}")
+    raise InvalidParameterError(f"method must be 'delong' or 'bootstrap', got {method!r}")
 
 
 def _pair_directions(direction) -> tuple[str, str]:
@@ -324,7 +324,7 @@ def delong_test(
     z = z_quantile(level)
     if paired:
         if y2 is not None:
-            raise RadnbError("y2 is only for unpaired tests; pass paired=False")
+            raise InvalidParameterError("y2 is only for unpaired tests; pass paired=False")
         y, score1, score2 = align({"y": y, "score1": score1, "score2": score2})
         yy = as_binary(y)
         need_both_classes(yy, what="delong_test")
@@ -420,7 +420,7 @@ def pairwise_delong(
     items = list(scores.items())
     names = [k for k, _ in items]
     if len(set(names)) != len(names) or len(names) < 2:
-        raise RadnbError("pairwise_delong needs at least two uniquely named scores")
+        raise InvalidParameterError("pairwise_delong needs at least two uniquely named scores")
 
     def dir_of(name):
         return direction.get(name, "auto") if isinstance(direction, dict) else direction

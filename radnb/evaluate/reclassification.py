@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 from radnb.evaluate._common import (
     align,
     as_binary,
@@ -136,7 +136,7 @@ def _as_result(out: dict) -> TestResult:
 
 def _bootstrap(fn, yy, po, pn, n_boot, random_state) -> np.ndarray:
     if n_boot < 2:
-        raise RadnbError(f"n_boot must be >= 2, got {n_boot}")
+        raise InvalidParameterError(f"n_boot must be >= 2, got {n_boot}")
     rng = np.random.default_rng(random_state)
     ev = np.flatnonzero(yy == 1)
     ne = np.flatnonzero(yy == 0)
@@ -149,7 +149,7 @@ def _bootstrap(fn, yy, po, pn, n_boot, random_state) -> np.ndarray:
 
 def _check_method(method: str) -> None:
     if method not in ("asymptotic", "bootstrap"):
-        raise RadnbError(f"method must be 'asymptotic' or 'bootstrap', got {method!r}")
+        raise InvalidParameterError(f"method must be 'asymptotic' or 'bootstrap', got {method!r}")
 
 
 def nri(
@@ -203,7 +203,9 @@ def nri(
     else:
         cuts = np.sort(np.asarray(cutoffs, dtype=float).reshape(-1))
         if cuts.size == 0 or np.any((cuts <= 0) | (cuts >= 1)):
-            raise RadnbError("cutoffs must be risks strictly between 0 and 1, e.g. [0.1, 0.3]")
+            raise InvalidParameterError(
+                "cutoffs must be risks strictly between 0 and 1, e.g. [0.1, 0.3]"
+            )
 
         def fn(a, b, c):
             return _nri_core(a, _categories(b, cuts), _categories(c, cuts))

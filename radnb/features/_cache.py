@@ -58,7 +58,7 @@ def file_hash(path: str | PathLike) -> str:
     >>> file_hash(p)
     'cf4ab791c62b8d2b2109c90275287816'
     """
-    from radnb.io import content_hash
+    from radnb._files import content_hash  # not radnb.io: io imports dicom.masks, which imports us
 
     return content_hash(path)
 

@@ -14,7 +14,6 @@ Feature columns are named ``<sequence>__<imagetype>_<class>_<feature>``, e.g.
 
 from __future__ import annotations
 
-import html
 import importlib.metadata
 import logging
 from collections.abc import Mapping, Sequence
@@ -28,6 +27,7 @@ import pandas as pd
 
 from radnb.errors import CohortError, PatientError, clean_message
 from radnb.features import _cache
+from radnb.features._result import FeatureResult
 from radnb.features.presets import PRESETS, resolve_params
 
 __all__ = [
@@ -305,8 +305,8 @@ _MASK_CHECKS = ("probability_mask", "not_label_map", "missing_label", "empty_mas
 
 
 @dataclass(frozen=True, repr=False)
-class RadiomicsResult:
-    """Result of :func:`extract_radiomics`.
+class RadiomicsResult(FeatureResult):
+    """Result of :func:`extract_radiomics`: a :class:`~radnb.features.FeatureResult`.
 
     Attributes
     ----------
@@ -319,6 +319,8 @@ class RadiomicsResult:
     diagnostics : DataFrame
         PyRadiomics' diagnostics (versions, settings, image / mask summaries),
         indexed by ``patient_id``, columns ``<sequence>__diagnostics_...``.
+    provenance : dict
+        ``step="radiomics"``, the settings and the counts below.
     params, preprocess : dict
         The settings used (PyRadiomics parameter dict and preprocessing steps).
     n_computed, n_cached : int
@@ -326,34 +328,17 @@ class RadiomicsResult:
     cache_dir : Path or None
     """
 
-    features: pd.DataFrame
-    errors: pd.DataFrame
-    diagnostics: pd.DataFrame
-    params: dict
-    preprocess: dict
-    n_computed: int
-    n_cached: int
-    cache_dir: Path | None
-
-    def __iter__(self):
-        """Unpack as ``features, errors = extract_radiomics(...)``."""
-        return iter((self.features, self.errors))
+    params: dict = field(default_factory=dict)
+    preprocess: dict = field(default_factory=dict)
+    n_computed: int = 0
+    n_cached: int = 0
+    cache_dir: Path | None = None
 
     def __repr__(self) -> str:
         n, p = self.features.shape
         return (
             f"<RadiomicsResult: {n} patients x {p} features; {len(self.errors)} errors; "
             f"{self.n_computed} computed, {self.n_cached} from cache>"
-        )
-
-    def _repr_html_(self) -> str:
-        err = ""
-        if len(self.errors):
-            err = "<p><b>Errors</b></p>" + self.errors.head(10).to_html(index=False)
-        return (
-            f"<p>{html.escape(repr(self))}</p>"
-            + self.features.iloc[:5, :8].to_html(float_format=lambda v: f"{v:.4g}")
-            + err
         )
 
 
@@ -579,6 +564,14 @@ def extract_radiomics(
         features=features,
         errors=err,
         diagnostics=diagnostics,
+        provenance={
+            "step": "radiomics",
+            "params": p,
+            "preprocess": steps,
+            "sequences": list(sequences),
+            "n_computed": len(todo),
+            "n_cached": n_cached,
+        },
         params=p,
         preprocess=steps,
         n_computed=len(todo),

@@ -283,7 +283,9 @@ def filter_by_icc(
 
     ``use="lower"`` compares the lower confidence bound instead (stricter).
     Features missing from ``icc_table`` or with NaN ICC are dropped. 0.75 is
-    the "good reliability" cut-off of Koo & Li (2016).
+    the "good reliability" cut-off of Koo & Li (2016). The selection is
+    :class:`radnb.select.ICCFilter`'s (``missing="drop"``), the one ICC filter;
+    use that in a pipeline.
 
     Examples
     --------
@@ -291,9 +293,19 @@ def filter_by_icc(
     >>> filter_by_icc(f, pd.Series({"a": 0.9, "b": 0.4})).columns.tolist()
     ['a']
     """
+    from radnb.select import ICCFilter
+
     values = icc_table if isinstance(icc_table, pd.Series) else icc_table[use]
-    keep = [c for c in features.columns if c in values.index and values[c] >= threshold]
-    return features[keep]
+    if features.shape[1] == 0:
+        return features
+    values = values[~values.index.duplicated()]
+    # ICCFilter needs only the names: fit it on one row of placeholders, named by
+    # position so that any column labels (not only strings) work
+    slots = [f"f{i}" for i in range(features.shape[1])]
+    icc = pd.Series(values.reindex(features.columns).to_numpy(dtype=float), index=slots)
+    placeholder = pd.DataFrame(np.zeros((1, len(slots))), columns=slots)
+    keep = ICCFilter(icc, threshold=threshold, missing="drop").fit(placeholder).get_support()
+    return features.loc[:, keep]
 
 
 # ----------------------------------------------------------------- perturbations

@@ -222,6 +222,9 @@ class FigureView:
         rgba = np.asarray(self.canvas.buffer_rgba())
         buf = io.BytesIO()
         Image.fromarray(rgba).save(buf, format="png", compress_level=1)
+        width = str(rgba.shape[1])  # natural size: a flex box must not stretch the plot
+        if self.image.width != width:
+            self.image.width = width
         self.image.value = buf.getvalue()
 
 

@@ -82,6 +82,14 @@ class NiivueBackend:
         self.nv.volumes = self._stack()
 
     def replace_base(self) -> None:
+        # ipyniivue 2.4.4 removes the old bottom volume and then reorders; an overlay kept
+        # across the switch becomes the background for a moment and the canvas can stay at
+        # "loading ..." or lose its colour table (seen with a habitat map over PET -> MR).
+        # So: clear, and send the overlays as new (small, cropped) volumes; the images of
+        # other sequences are already in the browser and are not sent again.
+        for layer in self.v.layers.values():
+            self._vols.pop(id(layer), None)
+        self.nv.volumes = []
         self.nv.volumes = self._stack()
 
     def add_layer(self, layer) -> None:
@@ -148,17 +156,13 @@ class SlicesBackend:
     def _on_slider(self, change) -> None:
         if self._quiet or self.v.base is None:
             return
-        from radnb.widgets.viewer import _index_of
-
-        vox = list(_index_of(self.v.base.image, self.v._point) or (0, 0, 0))
+        vox = list(vd._index_of(self.v.base.image, self.v._point) or (0, 0, 0))
         vox[{"sagittal": 0, "coronal": 1, "axial": 2}[self._axis_view()]] = int(change["new"])
         self.v.go_to(voxel=vox)
 
     def render(self) -> None:
         """Draw the current slice(s) into the PNG."""
         from matplotlib.figure import Figure
-
-        from radnb.widgets.viewer import _index_of
 
         v = self.v
         if v.base is None:
@@ -169,7 +173,7 @@ class SlicesBackend:
             if v.slice_type in ("multiplanar", "render")
             else [v.slice_type]
         )
-        vox = _index_of(v.base.image, v._point) or tuple(s // 2 for s in v.base.image.GetSize())
+        vox = vd._index_of(v.base.image, v._point) or tuple(s // 2 for s in v.base.image.GetSize())
         fig = Figure(figsize=(3.6 * len(views), 3.8), constrained_layout=True)
         for ax, view in zip(fig.subplots(1, len(views), squeeze=False)[0], views):
             v.snapshot(

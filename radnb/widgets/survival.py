@@ -116,8 +116,10 @@ class SurvivalExplorer(W.VBox):
         self.covariates = W.SelectMultiple(
             options=[c for c in covariates if c in data.columns], description="Cox covariates"
         )
-        treat_opts = [("(none)", None)] + [(c, c) for c in data.columns if c != split]
-        self.treatment = W.Dropdown(options=treat_opts, value=treatment, description="Treatment")
+        treat_opts = [("(none)", "")] + [(c, c) for c in data.columns if c != split]
+        self.treatment = W.Dropdown(
+            options=treat_opts, value=treatment or "", description="Treatment"
+        )
         self.summary = W.HTML()
         self.km = FigureView((4.6 * len(self.cohorts), 4.6))
         self.forest = FigureView((6.5, 3.0))
@@ -267,7 +269,7 @@ class SurvivalExplorer(W.VBox):
         from radnb.evaluate import survival as sv
         from radnb.plots.survival import plot_treatment_by_risk
 
-        col = self.treatment.value
+        col = self.treatment.value or None
         if col is None:
             self.interaction_ = None
             self.interaction_html.value = ""

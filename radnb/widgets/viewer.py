@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from radnb.widgets import _viewer_data as vd
+from radnb.widgets._viewer_data import Layer, _as_image, _index_of, _on_grid
 
 __all__ = ["COLORMAPS", "SLICE_TYPES", "Layer", "Viewer", "view"]
 
@@ -38,88 +38,6 @@ COLORMAPS = ("gray", "hot", "inferno", "viridis", "plasma", "magma", "cividis", 
 _NUMPY_AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}  # (z, y, x) axis of each view
 _MASK_COLOUR = 4  # radnb.plots.style.PALETTE index of the tumour contour (as plot_slice)
 _READER_COLOUR = 5
-
-
-@dataclass
-class Layer:
-    """One layer of a Viewer: the image itself, a mask, a label map or a float map.
-
-    ``image`` is the full-resolution SimpleITK image; ``browser`` is the copy sent to
-    the browser (cropped / downsampled, a rim for outlined masks); ``info`` says
-    what was done to it.
-    """
-
-    name: str
-    kind: str  # "image" | "mask" | "labels" | "map"
-    image: Any
-    colormap: str = "gray"
-    opacity: float = 1.0
-    labels: dict[int, str] | None = None
-    colours: dict[int, str] | None = None
-    style: str = "filled"  # masks: "outline" or "filled"
-    window: tuple[float, float] | None = None
-    browser: Any = None
-    info: dict = field(default_factory=dict)
-    _array: Any = field(default=None, repr=False)
-
-    def array(self) -> np.ndarray:
-        """The full-resolution voxel array, (z, y, x)."""
-        if self._array is None:
-            import SimpleITK as sitk
-
-            self._array = sitk.GetArrayViewFromImage(self.image)
-        return self._array
-
-    def value_at(self, point) -> float | None:
-        """Voxel value at a world (LPS mm) point, ``None`` outside the grid."""
-        idx = _index_of(self.image, point)
-        if idx is None:
-            return None
-        return float(self.array()[idx[2], idx[1], idx[0]])
-
-
-def _index_of(image, point) -> tuple[int, int, int] | None:
-    if point is None:
-        return None
-    cidx = image.TransformPhysicalPointToContinuousIndex([float(v) for v in point])
-    idx = tuple(int(np.floor(c + 0.5)) for c in cidx)
-    if all(0 <= i < n for i, n in zip(idx, image.GetSize())):
-        return idx
-    return None
-
-
-def _as_image(obj, like, *, what: str):
-    """A SimpleITK image from an image or a (z, y, x) array on ``like``'s grid."""
-    import SimpleITK as sitk
-
-    if isinstance(obj, sitk.Image):
-        return obj
-    arr = np.asarray(obj)
-    expected = tuple(like.GetSize())[::-1]
-    if arr.shape != expected:
-        raise ValueError(
-            f"{what}: array of shape {arr.shape} does not match the image grid (z, y, x) "
-            f"{expected}; pass a SimpleITK image (any grid) or an array of that shape"
-        )
-    img = sitk.GetImageFromArray(arr)
-    img.CopyInformation(like)
-    return img
-
-
-def _on_grid(img, ref, *, labels: bool):
-    """``img`` resampled onto ``ref``'s grid (identity in world space)."""
-    import SimpleITK as sitk
-
-    same = (
-        img.GetSize() == ref.GetSize()
-        and np.allclose(img.GetSpacing(), ref.GetSpacing())
-        and np.allclose(img.GetOrigin(), ref.GetOrigin(), atol=1e-3)
-        and np.allclose(img.GetDirection(), ref.GetDirection(), atol=1e-5)
-    )
-    if same:
-        return img
-    interp = sitk.sitkNearestNeighbor if labels else sitk.sitkLinear
-    return sitk.Resample(img, ref, sitk.Transform(), interp, 0, img.GetPixelID())
 
 
 class Viewer:

@@ -47,10 +47,11 @@ def _screenshot_dir() -> Path:
         path = Path(env)
     else:  # outside the checkout, so no screenshot is ever committed
         path = Path(tempfile.gettempdir()) / f"radnb-browser-{time.strftime('%Y%m%d-%H%M%S')}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return path  # created by the first screenshot
 
 
+#: Longest wait for all cells to run, ms (``$RADNB_BROWSER_TIMEOUT`` in seconds; default 600).
+TIMEOUT_MS = 1000 * float(os.environ.get("RADNB_BROWSER_TIMEOUT", "600"))
 #: Where screenshots go (``$RADNB_SCREENSHOTS`` or a fresh folder under the system temp).
 SCREENSHOT_DIR = _screenshot_dir()
 #: Paths of the screenshots taken in this run (printed at the end of the pytest run).
@@ -231,20 +232,31 @@ class NotebookPage:
         if news.count():
             news.first.click()
 
-    def wait_kernel_idle(self, timeout: float = 60_000) -> None:
+    def wait_kernel_idle(self, timeout: float = 180_000) -> None:
         self.page.wait_for_function(
             "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
             " return s && s.getAttribute('data-status') === 'idle'; }",
             timeout=timeout,
         )
 
-    def run_all(self, *, timeout: float = 300_000) -> None:
+    def run_all(self, *, timeout: float = TIMEOUT_MS) -> None:
         """Run all cells (Run menu) and wait until no cell is queued or running."""
         page = self.page
         self.wait_kernel_idle()
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator(".lm-Menu-item[data-command='runmenu:run-all']").first.click()
-        page.wait_for_function(
+        try:
+            self._wait_all_run(timeout)
+        except Exception as exc:
+            prompts = page.locator(".jp-InputArea-prompt").all_inner_texts()
+            shot = self.screenshot("run_all_timeout")
+            raise AssertionError(
+                f"cells still queued or running after {timeout / 1000:.0f} s "
+                f"(prompts {prompts}); see {shot}"
+            ) from exc
+
+    def _wait_all_run(self, timeout: float) -> None:
+        self.page.wait_for_function(
             "() => [...document.querySelectorAll('.jp-InputArea-prompt')]"
             ".every(p => !p.textContent.includes('*')) &&"
             " [...document.querySelectorAll('.jp-InputArea-prompt')]"
@@ -267,6 +279,7 @@ class NotebookPage:
 
     def screenshot(self, name: str, target=None) -> Path:
         """Save a PNG of the page (or of a locator) under :data:`SCREENSHOT_DIR`."""
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOT_DIR / f"{name}.png"
         (target or self.page).screenshot(path=str(path))
         SCREENSHOTS.append(path)

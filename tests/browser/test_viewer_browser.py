@@ -112,12 +112,17 @@ def _drawn(nb, canvas, *, min_lit=0.05, timeout_s=60):
     )
 
 
-def _changed(nb, canvas, before, *, timeout_s=10, fraction=0.002):
+def _changed(nb, canvas, before, *, timeout_s=30, fraction=0.002):
+    """The canvas once it shows a drawn image that differs from ``before`` (a blank
+    "loading ..." frame in between does not count)."""
     for _ in range(int(timeout_s / 0.25)):
         nb.page.wait_for_timeout(250)
-        after = canvas_stats(canvas.screenshot())["array"]
-        if after.shape == before.shape and (abs(after - before).sum(axis=2) > 30).mean() > fraction:
-            return after
+        stats = canvas_stats(canvas.screenshot())
+        after = stats["array"]
+        drawn = stats["lit"] > 0.05 and stats["colours"] > 20
+        if drawn and after.shape == before.shape:
+            if (abs(after - before).sum(axis=2) > 30).mean() > fraction:
+                return after
     return None
 
 
@@ -242,7 +247,9 @@ def test_real_sarcoma_viewer_and_gallery(nb):
     nb.screenshot("sts_pet_viewer_canvas", _viewer(nb, 1))
     _viewer(nb, 1).locator(".widget-dropdown select").first.select_option("MR_T1")
     _viewer(nb, 1).locator(".radnb-viewer-header", has_text="MR_T1").wait_for(timeout=30_000)
-    assert _changed(nb, canvas, arr) is not None
+    mr = _changed(nb, canvas, arr)
+    assert mr is not None, "switching PET -> MR did not redraw the canvas"
+    assert _habitat_pixels(mr) > 0.002, "the habitat overlay lost its colours on the MR"
     nb.screenshot("sts_mr_viewer_canvas", _viewer(nb, 1))
     browser = nb.page.locator(".radnb-browser").nth(1)
     nb.screenshot("sts_browser_table", browser)
