@@ -131,3 +131,12 @@ def test_results_module_moved_with_a_shim():
     with pytest.warns(DeprecationWarning, match=r"radnb\.study\.results\.evaluation_table"):
         f = old.evaluation_table
     assert f is new.evaluation_table
+
+
+def test_bad_arguments_are_value_errors(study):
+    with pytest.raises(ValueError, match="no column 'rfs_days'"):
+        study.cutoff("Rad", "maxstat", time_col="rfs_days", event_col="rfs_event")
+    with pytest.raises(ValueError, match="unknown score 'Nope'"):
+        study.risk_groups("Nope")
+    with pytest.raises(ValueError, match="shares no patient_id"):
+        study.cutoff(pd.Series([0.1, 0.2], index=["X1", "X2"]))

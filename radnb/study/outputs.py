@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 
 __all__ = ["OutputsMixin"]
 
@@ -92,7 +92,9 @@ class OutputsMixin:
         if name in getattr(self, "absent_", {}):
             raise RadnbError(f"model {name!r} is absent: {self.absent_[name]}")
         if name not in self.scores_:
-            raise RadnbError(f"unknown score {name!r}; known: {list(self.scores_.columns)}")
+            raise InvalidParameterError(
+                f"unknown score {name!r}; known: {list(self.scores_.columns)}"
+            )
 
     def _score_series(self, name: str | pd.Series) -> pd.Series:
         """A study output by name, or a score indexed by patient_id, aligned to the table."""
@@ -100,7 +102,7 @@ class OutputsMixin:
             s = name.copy()
             s.index = s.index.astype(str)
             if not s.index.isin(self.table.index).any():
-                raise RadnbError("the score shares no patient_id with the study table")
+                raise InvalidParameterError("the score shares no patient_id with the study table")
             return s.reindex(self.table.index).astype(float)
         return self.scores(name)
 
@@ -144,7 +146,7 @@ class OutputsMixin:
         cols = [c for c in (time_col, event_col) if c is not None]
         for c in cols:
             if c not in self.table.columns:
-                raise RadnbError(f"cutoff: no column {c!r} in the study table")
+                raise InvalidParameterError(f"cutoff: no column {c!r} in the study table")
         d = pd.concat([s.rename("score"), self.table.loc[s.index, cols]], axis=1)
         d = d.apply(pd.to_numeric, errors="coerce").dropna()
         if d.empty:
