@@ -114,7 +114,7 @@ def test_hl_ties_merge_groups():
 
 @pytest.mark.parametrize("k", [2, 3])
 def test_hl_note_explains_few_distinct_risks(rng, k):
-    from radnb.evaluate.results import evaluation_table
+    from radnb.study.results import evaluation_table
 
     p = rng.choice(np.linspace(0.2, 0.7, k), 200)
     y = (rng.uniform(size=200) < p).astype(int)
@@ -128,7 +128,7 @@ def test_hl_note_explains_few_distinct_risks(rng, k):
 
 
 def test_hl_note_one_outcome_class():
-    from radnb.evaluate.results import evaluation_table
+    from radnb.study.results import evaluation_table
 
     p = np.linspace(0.1, 0.9, 20)
     t = evaluation_table(

@@ -271,7 +271,7 @@ def test_add_block_accepts_a_result_with_features(rng):
 
 
 def test_results_explain_a_missing_hosmer_lemeshow():
-    from radnb.evaluate.results import evaluation_table
+    from radnb.study.results import evaluation_table
 
     y = np.array([0, 1] * 10)
     p = np.where(np.arange(20) < 10, 0.3, 0.6)  # two distinct risks: no deciles

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import radnb as rn
 from radnb import datasets
-from radnb import evaluate as ev
 from radnb.evaluate import survival as sv
 from radnb.plots import savefig
 
@@ -78,22 +77,20 @@ results""",
     """ax = study.plot_roc("test")
 savefig(ax, OUT / "roc_test.png")""",
     """#md
-The same statistics are plain functions too: DeLong CI of the AUC, as pROC computes it.""",
-    """test = study.cohort_ids("test")
-auc, lo, hi = ev.auc_ci(study.y.loc[test], study.score("Rad score").loc[test],
-                        direction=study.directions_["Rad score"])
+One AUC with its DeLong CI (as pROC computes it), in the direction fixed on training.""",
+    """auc, lo, hi = study.auc("Rad score", "test")
 print(f"Rad score, test AUC {auc:.3f} (95% CI {lo:.3f}-{hi:.3f})")""",
     """#md
 ## 4. Risk groups and survival
 
 The cut-off is the training median of the Rad score, applied unchanged to the test split.""",
-    """from radnb.plots.survival import km_plot
+    """from radnb.plots import plot_km
 
-df = cohort.clinical.join(study.scores())
-cut = sv.cutoff(df.loc[df["split"] == "train", "Rad score"], method="median")
-df["risk"] = cut.assign(df["Rad score"])
+cut = study.cutoff("Rad score", method="median")  # fitted on the training patients only
+print(cut)
+df = cohort.clinical.join(study.risk_groups("Rad score", method="median").rename("risk"))
 test_df = df[df["split"] == "test"]
-ax = km_plot("rfs_months", "rfs_event", "risk", data=test_df, xlabel="Months",
+ax = plot_km("rfs_months", "rfs_event", "risk", data=test_df, xlabel="Months",
              title="Test split (SIMULATED)")
 savefig(ax, OUT / "km_test.png")
 sv.km_median(test_df["rfs_months"], test_df["rfs_event"])""",

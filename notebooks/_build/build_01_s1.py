@@ -63,7 +63,7 @@ from radnb.features import deep, radiomic
 from radnb.features import robustness as rb
 from radnb.plots import savefig
 from radnb.plots.images import plot_slice
-from radnb.plots.survival import forest_plot, km_plot
+from radnb.plots.survival import plot_forest, plot_km
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 pd.set_option("display.max_columns", 30)
@@ -383,7 +383,7 @@ training, every model that used the labels looks better than it is.
 test_ids = study.cohort_ids("test")
 delong = ev.pairwise_delong(
     study.y.loc[test_ids],
-    {m: study.score(m).loc[test_ids] for m in MODELS},
+    {m: study.scores(m).loc[test_ids] for m in MODELS},
     direction=study.directions_, adjust="holm",
 )
 delong.to_csv(OUT / "delong_test.csv", index=False)
@@ -434,7 +434,7 @@ choose it before looking at the test cohort).
         "code",
         r"""
 y_test = study.y.loc[test_ids]
-p_test = study.predict_proba("DLCS").loc[test_ids]
+p_test = study.probabilities("DLCS").loc[test_ids]
 ok = p_test.notna()
 nb_dlcs = ev.net_benefit(y_test[ok], p_test[ok], [0.1, 0.2, 0.3, 0.4, 0.5])
 nb_dlcs.to_csv(OUT / "net_benefit_dlcs_test.csv", index=False)
@@ -512,7 +512,7 @@ pd.concat([cox[cols], cox_pre[cols].assign(model="multivariable (prespecified)")
     (
         "code",
         r"""
-ax = forest_plot(cox[cox["model"] == "univariable"])
+ax = plot_forest(cox[cox["model"] == "univariable"])
 ax.set_title("Univariable Cox, RFS, training (SIMULATED)", fontsize=10)
 savefig(ax, OUT / "forest_cox_rfs.png");
 """,
@@ -537,8 +537,8 @@ pi_model = sv.cox_table(train_df, "rfs_months", "rfs_event", ["DL score", "Rad s
                         ph_check=False)
 beta = pi_model.set_index("covariate")["coef"]
 df["prognostic_index"] = df[beta.index].mul(beta).sum(axis=1, min_count=len(beta))
-cut = sv.cutoff(df.loc[df["split"] == "train", "prognostic_index"], method="median",
-                labels=["low risk", "high risk"])
+cut = study.cutoff(df["prognostic_index"], method="median",  # training patients only
+                   labels=["low risk", "high risk"])
 df["risk_group"] = cut.assign(df["prognostic_index"])
 print(f"cut-off (training median of the index): {cut.cutoff:.3f}")
 
@@ -546,7 +546,7 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 5), constrained_layout=True)
 surv_rows = []
 for ax, (split, label) in zip(axes, [("train", "Training"), ("test", "Test")]):
     sub = df[df["split"] == split].dropna(subset=["risk_group"])
-    km_plot("rfs_months", "rfs_event", "risk_group", data=sub, ax=ax, xlabel="Months",
+    plot_km("rfs_months", "rfs_event", "risk_group", data=sub, ax=ax, xlabel="Months",
             ylabel="Recurrence-free survival", title=f"{label} (SIMULATED)")
     lr = sv.logrank_test(sub["rfs_months"], sub["rfs_event"], sub["risk_group"])
     hc = sv.harrell_c(sub["rfs_months"], sub["rfs_event"], sub["prognostic_index"])
@@ -656,15 +656,14 @@ study_cf = rn.Study(cohort, outcome="her2", train="train",
                     clinical=CLINICAL, random_state=SEED)
 study_cf.add_block("rad", rad.features).add_block("dl", dl)
 for name, spec in study._signatures.items():  # the very same signature definitions
-    study_cf.signature(name, spec["block"], steps=spec["steps"], final=spec["final"],
-                       **spec["kws"])
+    study_cf.signature(name, spec.block, steps=spec.steps, final=spec.final, **spec.kws)
 study_cf.model("DLCS", ["DL score", "Rad score"], clinical="auto", crossfit=5)
 study_cf.fit()
 assert study_cf.scores()["Rad score"].equals(study.scores()["Rad score"])  # same signatures
 
 rows, probs = [], {}
 for label, st in (("naive (in-sample scores)", study), ("cross-fitted (5-fold)", study_cf)):
-    p = st.predict_proba("DLCS").loc[test_ids]
+    p = st.probabilities("DLCS").loc[test_ids]
     ok = p.notna()
     cal = ev.calibration_intercept_slope(y_test[ok], p[ok])
     hl = ev.hosmer_lemeshow(y_test[ok], p[ok])

@@ -75,7 +75,7 @@ from radnb.features import deep
 from radnb.features.fusion import FusionClassifier
 from radnb.plots import PALETTE, savefig
 from radnb.plots.classification import plot_calibration, plot_roc
-from radnb.plots.survival import forest_plot, km_plot
+from radnb.plots.survival import plot_forest, plot_km
 
 OUT = Path(os.environ.get("RADNB_OUT", "../out")) / "02_study_S2_hnscc_pdl1"
 OUT.mkdir(parents=True, exist_ok=True)
@@ -343,7 +343,7 @@ hr_tab.round(4)
 """)
 
 code(r"""
-ax = forest_plot(hr_grp.assign(cohort=hr_grp["cohort"].astype(str)),
+ax = plot_forest(hr_grp.assign(cohort=hr_grp["cohort"].astype(str)),
                  title="PFS: high vs low DLS (SIMULATED)")
 savefig(ax, OUT / "pfs_forest.png")
 """)
@@ -351,7 +351,7 @@ savefig(ax, OUT / "pfs_forest.png")
 code(r"""
 fig, axes = plt.subplots(1, 4, figsize=(20, 5.4), constrained_layout=True)
 for c, ax in zip(COHORTS, axes):
-    km_plot("pfs_months", "pfs_event", "DLS group", data=df[df["split"] == c], ax=ax,
+    plot_km("pfs_months", "pfs_event", "DLS group", data=df[df["split"] == c], ax=ax,
             xlabel="Months", ylabel="PFS probability", title=f"{c} (SIMULATED)",
             at_risk_times=[0, 12, 24, 36, 48, 60])
     ax.set_xticks([0, 12, 24, 36, 48, 60])  # ticks where the numbers at risk are

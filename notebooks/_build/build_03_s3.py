@@ -586,7 +586,7 @@ for task, study, absent in (("Task 1", task1, absent1), ("Task 2", task2, absent
                 n for n in ("Habitat", "Whole-tumour") if n in absent) + " absent"})
             continue
         r = ev.delong_test(
-            study.y.loc[ids], study.score("Habitat").loc[ids], study.score("Whole-tumour").loc[ids],
+            study.y.loc[ids], study.scores("Habitat").loc[ids], study.scores("Whole-tumour").loc[ids],
             direction=(study.directions_["Habitat"], study.directions_["Whole-tumour"]),
         )
         rows.append({**row, "auc_habitat": r["auc1"], "auc_whole_tumour": r["auc2"],

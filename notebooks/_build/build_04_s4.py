@@ -73,7 +73,7 @@ from radnb import datasets, select
 from radnb.evaluate import survival as sv
 from radnb.features import deep
 from radnb.plots import savefig
-from radnb.plots.survival import km_plot, plot_treatment_by_risk
+from radnb.plots.survival import plot_km, plot_treatment_by_risk
 
 OUT = Path(os.environ.get("RADNB_OUT", "../out")) / "04_study_S4_deeptepp"
 OUT.mkdir(parents=True, exist_ok=True)
@@ -216,9 +216,9 @@ agree
 code(r"""
 fig, axes = plt.subplots(1, 2, figsize=(12, 5.4), constrained_layout=True)
 test = df[df["split"] == "test"]
-km_plot("rfs_months", "rfs_event", "risk_group", data=test, ax=axes[0], xlabel="Months",
+plot_km("rfs_months", "rfs_event", "risk_group", data=test, ax=axes[0], xlabel="Months",
         ylabel="RFS probability", title="Test split: image-based DL groups (SIMULATED)")
-km_plot("rfs_months", "rfs_event", "true_group", data=test, ax=axes[1], xlabel="Months",
+plot_km("rfs_months", "rfs_event", "true_group", data=test, ax=axes[1], xlabel="Months",
         ylabel="RFS probability", title="Test split: planted risk groups (SIMULATED)")
 savefig(fig, OUT / "km_rfs_by_group_test.png")
 """)
@@ -247,7 +247,7 @@ def km_by_arm(data, group_col, endpoint, title):
     fig, axes = plt.subplots(1, 3, figsize=(18, 5.4), constrained_layout=True)
     for g, ax in zip(GROUPS, axes):
         sub = data[data[group_col] == g].assign(arm=lambda d: pd.Categorical(d["arm"], ARMS))
-        km_plot(f"{endpoint}_months", f"{endpoint}_event", "arm", data=sub, ax=ax,
+        plot_km(f"{endpoint}_months", f"{endpoint}_event", "arm", data=sub, ax=ax,
                 xlabel="Months", ylabel=f"{endpoint.upper()} probability",
                 title=f"{g} risk: {title}", at_risk_times=[0, 24, 48, 72, 96])
         ax.set_xticks([0, 24, 48, 72, 96])  # ticks where the numbers at risk are

@@ -339,7 +339,7 @@ for c, label in COHORTS.items():
     ids = study.cohort_ids(c)
     t = ev.pairwise_delong(
         study.y.loc[ids],
-        {m: study.score(m).loc[ids] for m in MODELS},
+        {m: study.scores(m).loc[ids] for m in MODELS},
         direction=study.directions_,
         adjust="holm",
     )
@@ -365,7 +365,7 @@ training fit plus the centre shift); its size, with a CI, is what to report.
         r"""
 name = "Combined" if "Combined" in MODELS else MODELS[-1]
 tr, ex = study.cohort_ids("train"), study.cohort_ids("external")
-s = study.score(name)
+s = study.scores(name)
 ok_tr, ok_ex = s.loc[tr].notna(), s.loc[ex].notna()
 shift = ev.delong_test(
     study.y.loc[tr][ok_tr],
@@ -409,7 +409,7 @@ savefig(axes[0], OUT / "calibration.png")
 cal_rows = []
 for c, label in COHORTS.items():
     ids = study.cohort_ids(c)
-    p = study.predict_proba(name).loc[ids]
+    p = study.probabilities(name).loc[ids]
     ok = p.notna()
     y, p = study.y.loc[ids][ok], p[ok]
     hl = ev.hosmer_lemeshow(y, p, g=10)
@@ -449,7 +449,7 @@ for the combined model in the external cohort:
 axes = study.plot_dca(models=MODELS)
 axes[0].figure.suptitle("Decision curves, SIMULATED cohort", fontsize=9, color="0.4")
 savefig(axes[0], OUT / "dca.png")
-p_ex = study.predict_proba(name).loc[ex]
+p_ex = study.probabilities(name).loc[ex]
 ok = p_ex.notna()
 nb_ex = ev.net_benefit(study.y.loc[ex][ok], p_ex[ok], [0.1, 0.2, 0.3, 0.4, 0.5])
 nb_ex.to_csv(OUT / "net_benefit_combined_external.csv", index=False)

@@ -101,14 +101,14 @@ class NegativeControls:
 def _sub_study(study, signature: str, *, y=None, block=None, spec=None):
     """A shallow copy of ``study`` holding only ``signature`` (optionally changed)."""
     sub = copy.copy(study)
-    spec = dict(spec or study._signatures[signature])
+    spec = spec or study._signatures[signature]
     sub._signatures = {signature: spec}
     sub._models = {}
     sub.absent_ = {}
     if y is not None:
         sub.y = y
     if block is not None:
-        sub.blocks = {**study.blocks, spec["block"]: block}
+        sub.blocks = {**study.blocks, spec.block: block}
     return sub
 
 
@@ -118,9 +118,9 @@ def _refit_score(sub, signature: str, eval_ids) -> tuple[pd.Series, str]:
 
     ids = sub.train_ids
     state = sub._fit_on(ids, resample=True)  # empty LASSO -> constant score, not an error
-    if signature not in state["signatures"]:
+    if signature not in state.signatures:
         return pd.Series(np.nan, index=eval_ids), "<"
-    s = state["signature_scores"][signature]
+    s = state.signature_scores[signature]
     tr = s.loc[ids]
     ok = tr.notna()
     d = score_direction(sub.y.loc[ids][ok], tr[ok]) if tr[ok].nunique() > 1 else "<"
@@ -255,7 +255,7 @@ def negative_controls(
             }
         else:
             if ctrl == "volume":
-                v = _volume(study, spec["block"], volume, images)
+                v = _volume(study, spec.block, volume, images)
                 if v is None:
                     rows.append(row | {"note": "no volume: pass volume= or images="})
                     continue
@@ -264,7 +264,7 @@ def negative_controls(
                     study,
                     signature,
                     block=block,
-                    spec={**spec, "steps": [], "final": "logistic", "kws": {}},
+                    spec=spec.replace(steps=[], final="logistic", kws={}),
                 )
             else:
                 if images is None:

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import CohortError, NotFittedError, RadnbError
+from radnb.study._state import FitState, ModelFit, ModelSpec, SignatureSpec
 from radnb.study.clinical import ClinicalEncoder, _logit_fit, select_clinical
 from radnb.study.confounding import ConfoundingMixin
+from radnb.study.outputs import OutputsMixin
 from radnb.study.plotting import PlotMixin
 from radnb.study.signature import Signature, _expit, _logit
 from radnb.study.validation import InternalValidationMixin
@@ -33,7 +35,7 @@ class _EmptySignature(RadnbError):
         self.pipeline = pipeline
 
 
-class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
+class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
     """A radiomics / deep-learning classification study with a train / test design.
 
     Parameters
@@ -139,8 +141,8 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         self.random_state = random_state
         self.centre = centre
         self.blocks: dict[str, pd.DataFrame] = {}
-        self._signatures: dict[str, dict] = {}
-        self._models: dict[str, dict] = {}
+        self._signatures: dict[str, SignatureSpec] = {}
+        self._models: dict[str, ModelSpec] = {}
 
     def _binary(self, s: pd.Series) -> pd.Series:
         vals = s.dropna().unique()
@@ -233,10 +235,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         if on_empty not in ("raise", "absent"):
             raise RadnbError(f"on_empty must be 'raise' or 'absent', got {on_empty!r}")
         self._check_name(name)
-        self._signatures[name] = {
-            "block": block, "steps": list(steps), "final": final, "kws": kws,
-            "on_empty": on_empty,
-        }  # fmt: skip
+        self._signatures[name] = SignatureSpec(block, list(steps), final, kws, on_empty)
         return self
 
     def model(
@@ -288,15 +287,15 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         if isinstance(estimator, str) and estimator not in _ESTIMATORS:
             raise RadnbError(f"estimator must be one of {_ESTIMATORS} or a classifier")
         self._check_name(name)
-        self._models[name] = {
-            "inputs": inputs,
-            "clinical": clinical,
-            "estimator": estimator,
-            "p_uni": p_univariable,
-            "p_multi": p_multivariable,
-            "candidates": candidates,
-            "crossfit": check_crossfit(crossfit),
-        }
+        self._models[name] = ModelSpec(
+            inputs,
+            clinical,
+            estimator,
+            p_univariable,
+            p_multivariable,
+            candidates,
+            check_crossfit(crossfit),
+        )
         return self
 
     def _check_name(self, name: str) -> None:
@@ -325,18 +324,18 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         raise RadnbError(f"unknown cohort {cohort!r}; cohorts: {list(self.cohorts.values())}")
 
     def _fit_signature(
-        self, name: str, spec: dict, ids: Sequence[str], *, resample: bool = False
+        self, name: str, spec: SignatureSpec, ids: Sequence[str], *, resample: bool = False
     ) -> Signature:
         from radnb.select import LassoSelector, make_selector
 
-        X = self.blocks[spec["block"]].loc[ids]
+        X = self.blocks[spec.block].loc[ids]
         y = self.y.loc[ids]
         ok = X.notna().any(axis=1).to_numpy()
         X, y = X.loc[ok], y.loc[ok]
-        pipe = make_selector(spec["steps"], random_state=self.random_state, **spec["kws"])
+        pipe = make_selector(spec.steps, random_state=self.random_state, **spec.kws)
         pipe.fit(X, y.to_numpy())
         last = pipe.steps[-1][1]
-        final = spec["final"]
+        final = spec.final
         if final == "auto":
             final = "lasso" if isinstance(last, LassoSelector) else "logistic"
         if final == "lasso":
@@ -353,12 +352,12 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
                         else "the block may carry no signal for this outcome"
                     )
                 )
-                if spec.get("on_empty") == "absent":
+                if spec.on_empty == "absent":
                     raise _EmptySignature(msg, pipe)
                 raise RadnbError(msg)
             return Signature(
                 name,
-                spec["block"],
+                spec.block,
                 pipe,
                 kept,
                 last.intercept_,
@@ -372,7 +371,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         Z = pipe.transform(X)
         if Z.shape[1] == 0:
             msg = f"{name}: the selection steps kept no feature on the training cohort"
-            if spec.get("on_empty") == "absent":
+            if spec.on_empty == "absent":
                 raise _EmptySignature(msg, pipe)
             raise RadnbError(msg)
         notes = []
@@ -383,66 +382,64 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
             )
         res = _logit_fit(y, Z)
         coef = res.params.drop("const")
-        return Signature(name, spec["block"], pipe, coef, float(res.params["const"]), notes=notes)
+        return Signature(name, spec.block, pipe, coef, float(res.params["const"]), notes=notes)
 
     def _model_frame(self, spec, state, ids) -> pd.DataFrame:
         parts = []
-        for i in spec["inputs"]:
-            if i in state["signatures"]:
-                parts.append(state["signature_scores"].loc[ids, [i]])
+        for i in spec.inputs:
+            if i in state.signatures:
+                parts.append(state.signature_scores.loc[ids, [i]])
             else:
                 parts.append(self.blocks[i].loc[ids])
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=ids)
 
-    def _fit_model(self, name, spec, state, ids) -> dict:
+    def _fit_model(self, name, spec: ModelSpec, state: FitState, ids) -> ModelFit:
         y = self.y.loc[ids]
-        clin = spec["clinical"]
-        info: dict = {"name": name, "absent": None, "notes": [], "clinical_table": None}
+        clin = spec.clinical
+        info = ModelFit(name, spec)
         if clin == "auto":
-            cands = spec["candidates"] or self.clinical_candidates
+            cands = spec.candidates or self.clinical_candidates
             chosen, tab = select_clinical(
                 self.table.loc[ids],
                 y,
                 cands,
-                p_univariable=spec["p_uni"],
-                p_multivariable=spec["p_multi"],
+                p_univariable=spec.p_uni,
+                p_multivariable=spec.p_multi,
             )
-            info["clinical_table"] = tab
+            info.clinical_table = tab
             if not chosen:
                 why = (
                     "no clinical variable was an independent predictor (univariable p < "
-                    f"{spec['p_uni']:g}, then multivariable p < {spec['p_multi']:g}) "
+                    f"{spec.p_uni:g}, then multivariable p < {spec.p_multi:g}) "
                     "on the training cohort"
                 )
-                if not spec["inputs"]:
-                    info["absent"] = why
+                if not spec.inputs:
+                    info.absent = why
                     return info
-                info["notes"].append(why + "; the model uses its other inputs only")
+                info.notes.append(why + "; the model uses its other inputs only")
             clin = chosen
         clin = list(clin or [])
         missing = [c for c in clin if c not in self.table.columns]
         if missing:
             raise RadnbError(f"model {name!r}: clinical columns {missing} not in the table")
         enc = ClinicalEncoder().fit(self.table.loc[ids, clin]) if clin else None
-        info.update(clinical=clin, encoder=enc)
+        info.clinical, info.encoder = clin, enc
         X = self._design(info, spec, state, ids)
         ok = X.notna().all(axis=1).to_numpy()
         X, y = X.loc[ok], y.loc[ok]
         const = X.columns[X.nunique() <= 1]
         if len(const):  # e.g. an empty signature (intercept only) in a resample
             X = X.drop(columns=const)
-            info["notes"].append(f"constant on training, left out: {list(const)}")
-        info["columns"] = list(X.columns)
-        est = spec["estimator"]
-        if est == "logistic":
-            res = _logit_fit(y, X)
-            info["result"] = res
-            info["coef"] = res.params
-            if not res.mle_retvals.get("converged", True):
-                info["notes"].append("logistic fit did not converge (separation?)")
+            info.notes.append(f"constant on training, left out: {list(const)}")
+        info.columns = list(X.columns)
+        est = spec.estimator
+        if isinstance(est, str) and est == "logistic":
+            info.result = _logit_fit(y, X)
+            if not info.result.mle_retvals.get("converged", True):
+                info.notes.append("logistic fit did not converge (separation?)")
         else:
-            info["estimator"] = self._sk_estimator(est).fit(X.to_numpy(), y.to_numpy().astype(int))
-        info["train_design"] = X
+            info.estimator = self._sk_estimator(est).fit(X.to_numpy(), y.to_numpy().astype(int))
+        info.train_design = X
         return info
 
     def _sk_estimator(self, est):
@@ -467,28 +464,28 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
             est = clone(est)
         return make_pipeline(StandardScaler(), est)
 
-    def _design(self, info, spec, state, ids) -> pd.DataFrame:
+    def _design(self, info: ModelFit, spec: ModelSpec, state: FitState, ids) -> pd.DataFrame:
         u = pd.Index(ids).unique()  # bootstrap ids repeat: build on unique, then expand
         X = self._model_frame(spec, state, u)
-        if info.get("encoder") is not None:
-            X = X.join(info["encoder"].transform(self.table.loc[u, info["clinical"]]))
+        if info.encoder is not None:
+            X = X.join(info.encoder.transform(self.table.loc[u, info.clinical]))
         return X.loc[ids]
 
-    def _predict_model(self, info, spec, state, ids) -> pd.Series:
+    def _predict_model(self, info: ModelFit, spec: ModelSpec, state: FitState, ids) -> np.ndarray:
         X = self._design(info, spec, state, ids)
         ok = X.notna().all(axis=1).to_numpy()
         p = np.full(len(X), np.nan)
         if ok.any():
-            if "result" in info:
-                coef = info["coef"]
+            if info.is_logistic:
+                coef = info.coef
                 Xk = X.loc[ok, coef.index.drop("const")].to_numpy()
                 p[ok] = _expit(coef["const"] + Xk @ coef.drop("const").to_numpy())
             else:
-                Xk = X.loc[ok, info["columns"]].to_numpy()
-                p[ok] = info["estimator"].predict_proba(Xk)[:, 1]
+                Xk = X.loc[ok, info.columns].to_numpy()
+                p[ok] = info.estimator.predict_proba(Xk)[:, 1]
         return p
 
-    def _fit_on(self, ids: Sequence[str], *, resample: bool = False) -> dict:
+    def _fit_on(self, ids: Sequence[str], *, resample: bool = False) -> FitState:
         """Fit every signature and model on the rows ``ids``; return the state.
 
         ``resample=True`` (internal validation): a LASSO that keeps no feature
@@ -497,76 +494,67 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         """
         ids = pd.Index(ids)
         all_ids = self.table.index
-        state: dict = {"signatures": {}, "models": {}, "absent": {}}
+        state = FitState()
         sig_scores = {}
         fitted_absent = getattr(self, "absent_", {}) if resample else {}
         for name, spec in self._signatures.items():
             if name in fitted_absent:  # absent on the full training fit: stays absent
-                state["absent"][name] = fitted_absent[name]
+                state.absent[name] = fitted_absent[name]
                 continue
             try:
                 sig = self._fit_signature(name, spec, ids, resample=resample)
             except _EmptySignature as exc:
-                state["absent"][name] = str(exc)
-                state.setdefault("absent_pipelines", {})[name] = exc.pipeline
+                state.absent[name] = str(exc)
+                state.absent_pipelines[name] = exc.pipeline
                 continue
-            state["signatures"][name] = sig
-            sig_scores[name] = sig.score(self.blocks[spec["block"]])
-        state["signature_scores"] = pd.DataFrame(sig_scores, index=all_ids)
+            state.signatures[name] = sig
+            sig_scores[name] = sig.score(self.blocks[spec.block])
+        state.signature_scores = pd.DataFrame(sig_scores, index=all_ids)
         # bootstrap ids repeat: the score table is indexed by unique ids, select with .loc
         oof_cache: dict = {}  # out-of-fold signature scores per K (radnb.study.crossfit)
         for name, spec in self._models.items():
-            gone = [i for i in spec["inputs"] if i in state["absent"]]
+            gone = [i for i in spec.inputs if i in state.absent]
             if gone:
-                spec = {**spec, "inputs": [i for i in spec["inputs"] if i not in gone]}
-            if gone and not spec["inputs"] and spec["clinical"] is None:
-                state["absent"][name] = f"its inputs {gone} are absent"
-                state["models"][name] = {
-                    "name": name,
-                    "absent": state["absent"][name],
-                    "notes": [],
-                    "clinical_table": None,
-                    "spec": spec,
-                }
+                spec = spec.replace(inputs=[i for i in spec.inputs if i not in gone])
+            if gone and not spec.inputs and spec.clinical is None:
+                state.absent[name] = f"its inputs {gone} are absent"
+                state.models[name] = ModelFit(name, spec, absent=state.absent[name])
                 continue
             fit_state, cf_notes = self._crossfit_state(spec, state, ids, oof_cache, resample)
             info = self._fit_model(name, spec, fit_state, ids)
-            info["notes"] += cf_notes
-            info["spec"] = spec
+            info.notes += cf_notes
             if gone:
-                info["notes"].append(f"absent input(s) {gone} left out")
-            if info["absent"]:
-                state["absent"][name] = info["absent"]
-            state["models"][name] = info
+                info.notes.append(f"absent input(s) {gone} left out")
+            if info.absent:
+                state.absent[name] = info.absent
+            state.models[name] = info
         return state
 
     def _crossfit_state(self, spec, state, ids, cache, resample):
         """State whose input-signature scores on ``ids`` are out of fold (``crossfit=K``)."""
         from radnb.study.crossfit import crossfit_state
 
-        sigs = [i for i in spec["inputs"] if i in state["signatures"]]
-        if not spec.get("crossfit") or not sigs:
+        sigs = [i for i in spec.inputs if i in state.signatures]
+        if not spec.crossfit or not sigs:
             note = "stacked on in-sample signature scores; crossfit=5 gives out-of-fold ones"
             return state, [note] if sigs and not resample else []
-        sub = {**state, "signatures": {s: state["signatures"][s] for s in sigs}}
-        fit_state, notes = crossfit_state(
-            self, sub, ids, spec["crossfit"], cache, resample=resample
-        )
-        done = f"cross-fitted: second stage on {spec['crossfit']}-fold out-of-fold scores of {sigs}"
-        return {**state, "signature_scores": fit_state["signature_scores"]}, (
+        sub = state.replace(signatures={s: state.signatures[s] for s in sigs})
+        fit_state, notes = crossfit_state(self, sub, ids, spec.crossfit, cache, resample=resample)
+        done = f"cross-fitted: second stage on {spec.crossfit}-fold out-of-fold scores of {sigs}"
+        return state.replace(signature_scores=fit_state.signature_scores), (
             [] if resample else [done, *notes]
         )
 
     def _predict(self, state, ids) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Scores (signature linear scores, model log-odds) and probabilities of ``ids``."""
         scores, probs = {}, {}
-        for name in state["signatures"]:
-            s = state["signature_scores"].loc[ids, name].to_numpy()
+        for name in state.signatures:
+            s = state.signature_scores.loc[ids, name].to_numpy()
             scores[name], probs[name] = s, _expit(s)
-        for name, info in state["models"].items():
-            if info["absent"]:
+        for name, info in state.models.items():
+            if info.absent:
                 continue
-            p = self._predict_model(info, info.get("spec", self._models[name]), state, ids)
+            p = self._predict_model(info, info.spec or self._models[name], state, ids)
             probs[name], scores[name] = p, np.where(np.isnan(p), np.nan, _logit(p))
         idx = pd.Index(ids)
         return pd.DataFrame(scores, index=idx), pd.DataFrame(probs, index=idx)
@@ -592,8 +580,8 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         scores, probs = self._predict(state, self.table.index)
         self.state_ = state
         self.negative_controls_: dict = {}  # filled by negative_controls(), read by report()
-        self.signatures_ = state["signatures"]
-        self.absent_ = dict(state["absent"])
+        self.signatures_ = state.signatures
+        self.absent_ = dict(state.absent)
         self.scores_, self.probabilities_ = scores, probs
         self.directions_, self.thresholds_ = {}, {}
         y = self.y.loc[ids]
@@ -618,31 +606,6 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         self._check_fitted()
         return list(self.scores_.columns)
 
-    def scores(self) -> pd.DataFrame:
-        """Every patient's signature scores and model log-odds (columns by name)."""
-        self._check_fitted()
-        return self.scores_.copy()
-
-    def score(self, name: str) -> pd.Series:
-        """One score (signature: linear score; model: log-odds) for every patient."""
-        self._check_fitted()
-        self._known(name)
-        return self.scores_[name].copy()
-
-    def predict_proba(self, name: str | None = None):
-        """Predicted risk (models; ``expit`` of the linear score for signatures)."""
-        self._check_fitted()
-        if name is None:
-            return self.probabilities_.copy()
-        self._known(name)
-        return self.probabilities_[name].copy()
-
-    def _known(self, name):
-        if name in getattr(self, "absent_", {}):
-            raise RadnbError(f"model {name!r} is absent: {self.absent_[name]}")
-        if name not in self.scores_:
-            raise RadnbError(f"unknown score {name!r}; known: {list(self.scores_.columns)}")
-
     def formula(self, name: str, **kws) -> str:
         """Printable formula of a signature (see :meth:`Signature.formula`)."""
         self._check_fitted()
@@ -655,7 +618,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         self._check_fitted()
         if name in self.signatures_:
             return self.signatures_[name].pipeline
-        pipe = self.state_.get("absent_pipelines", {}).get(name)
+        pipe = self.state_.absent_pipelines.get(name)
         if pipe is not None:
             return pipe
         if name in self._signatures:
@@ -684,10 +647,10 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         a model without ``clinical="auto"``.
         """
         self._check_fitted()
-        if name not in self.state_["models"]:
+        if name not in self.state_.models:
             what = "a signature (see selection_report)" if name in self._signatures else "unknown"
-            raise RadnbError(f"{name!r} is {what}; models: {list(self.state_['models'])}")
-        tab = self.state_["models"][name]["clinical_table"]
+            raise RadnbError(f"{name!r} is {what}; models: {list(self.state_.models)}")
+        tab = self.state_.models[name].clinical_table
         if tab is not None and name in self.absent_:
             tab = tab.copy()
             tab.attrs["absent"] = self.absent_[name]
@@ -697,10 +660,10 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         """Coefficients, odds ratios (95% CI) and p of a logistic model (training fit)."""
         self._check_fitted()
         self._known(name)
-        info = self.state_["models"].get(name)
-        if info is None or "result" not in info:
+        info = self.state_.models.get(name)
+        if info is None or not info.is_logistic:
             raise RadnbError(f"{name!r} is not a logistic model")
-        res = info["result"]
+        res = info.result
         ci = res.conf_int()
         return pd.DataFrame(
             {
@@ -717,8 +680,8 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         """Absent models and other notes from the last fit."""
         self._check_fitted()
         out = [f"{m}: absent - {why}" for m, why in self.absent_.items()]
-        for name, info in self.state_["models"].items():
-            out += [f"{name}: {n}" for n in info["notes"]]
+        for name, info in self.state_.models.items():
+            out += [f"{name}: {n}" for n in info.notes]
         for name, sig in self.signatures_.items():
             out += [f"{name}: {n}" for n in sig.notes]
         return out
@@ -744,7 +707,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         by centre; a flagged score gives a warning and a note pointing to
         :meth:`confounding`.
         """
-        from radnb.evaluate.results import evaluation_table, format_results
+        from radnb.study.results import evaluation_table, format_results
 
         self._check_fitted()
         names = list(models) if models is not None else self.outputs
@@ -791,7 +754,7 @@ class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
         self, cohort: Any = None, *, models: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Pairwise paired DeLong p-values between present models in one cohort."""
-        from radnb.evaluate.results import delong_matrix
+        from radnb.study.results import delong_matrix
 
         self._check_fitted()
         c = self.train if cohort is None else self._cohort_value(cohort)

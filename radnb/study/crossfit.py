@@ -22,6 +22,7 @@ Used by :meth:`radnb.study.Study.model` (``crossfit=K``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,7 +109,7 @@ def out_of_fold_scores(
             spec = study._signatures[name]
             try:
                 sig = study._fit_signature(name, spec, fit_ids, resample=True)
-                out.loc[held, name] = sig.score(study.blocks[spec["block"]].loc[held]).to_numpy()
+                out.loc[held, name] = sig.score(study.blocks[spec.block].loc[held]).to_numpy()
             except _EmptySignature:
                 p = float(np.clip(study.y.loc[fit_ids].mean(), 1e-6, 1 - 1e-6))
                 out.loc[held, name] = np.log(p / (1 - p))
@@ -119,24 +120,24 @@ def out_of_fold_scores(
 
 
 def crossfit_state(
-    study, state: dict, ids: Sequence[str], n_splits: int, cache: dict, *, resample: bool = False
-) -> tuple[dict, list[str]]:
+    study, state, ids: Sequence[str], n_splits: int, cache: dict, *, resample: bool = False
+) -> tuple[Any, list[str]]:
     """A copy of ``state`` whose scores of its signatures on ``ids`` are out of fold.
 
     ``cache`` (one per fit) keeps each signature's out-of-fold scores per
     ``n_splits``, so several cross-fitted models share them (the folds depend
     only on the ids, the labels and ``random_state``).
     """
-    names = list(state["signatures"])
+    names = list(state.signatures)
     todo = [n for n in names if (n_splits, n) not in cache]
     if todo:
         oof, notes = out_of_fold_scores(study, ids, todo, n_splits=n_splits, resample=resample)
         for n in todo:
             cache[n_splits, n] = (oof[n], [t for t in notes if t.startswith(f"{n}:")])
-    scores = state["signature_scores"].copy()
+    scores = state.signature_scores.copy()
     notes = []
     for n in names:
         col, why = cache[n_splits, n]
         scores.loc[col.index, n] = col.to_numpy()
         notes += why
-    return {**state, "signature_scores": scores}, notes
+    return state.replace(signature_scores=scores), notes

@@ -77,14 +77,14 @@ class PlotMixin:
 
         self._check_fitted()
         self._known(name)
-        info = self.state_["models"].get(name)
-        if info is None or "result" not in info:
+        info = self.state_.models.get(name)
+        if info is None or not info.is_logistic:
             raise RadnbError(f"a nomogram needs a logistic model; {name!r} is not one")
-        coef = info["coef"]
+        coef = info.coef
         return plot_nomogram(
             coef.drop("const"),
             float(coef["const"]),
-            info["train_design"],
+            info.train_design,
             fig=fig,
             title=name,
             **kws,
@@ -141,7 +141,7 @@ class PlotMixin:
         c = self._cohort_value(self.train if cohort is None else cohort)
         ids = self.cohort_ids(c)
         kws.setdefault("cohort", f"{self.cohorts[c]} cohort")
-        return plot_score_box(self.score(name).loc[ids], self.y.loc[ids], ax=ax, **kws)
+        return plot_score_box(self.scores(name).loc[ids], self.y.loc[ids], ax=ax, **kws)
 
     def plot_waterfall(self, name: str, cohort: Any = None, *, ax=None, **kws):
         """Waterfall of a score around its training cut-off in one cohort."""
@@ -151,7 +151,7 @@ class PlotMixin:
         ids = self.cohort_ids(c)
         kws.setdefault("cohort", self.cohorts[c])
         return plot_waterfall(
-            self.score(name).loc[ids],
+            self.scores(name).loc[ids],
             self.y.loc[ids],
             threshold=self.thresholds_[name],
             ax=ax,

@@ -189,10 +189,10 @@ def _features(study, radiomics, preprocessing) -> str:
         )
     parts.append("<h3>Selection (fitted on the training cohort only)</h3>")
     for name, spec in study._signatures.items():
-        kws = _brief(spec["kws"])
+        kws = _brief(spec.kws)
         parts.append(
-            f"<h4>{_e(name)} (block {_e(spec['block'])})</h4><p>steps: <code>"
-            f"{_e(spec['steps'])}</code>; final: <code>{_e(spec['final'])}</code>; settings: "
+            f"<h4>{_e(name)} (block {_e(spec.block)})</h4><p>steps: <code>"
+            f"{_e(spec.steps)}</code>; final: <code>{_e(spec.final)}</code>; settings: "
             f"<code>{_e(kws)}</code></p>"
         )
         if name in study.signatures_:
@@ -226,26 +226,23 @@ def _yaml(params) -> str:
 def _models(study) -> str:
     parts = []
     for name, spec in study._models.items():
-        info = study.state_["models"].get(name, {})
-        if name in study.absent_:
-            parts.append(f"<h3>{_e(name)}</h3><p>absent: {_e(study.absent_[name])}</p>")
+        info = study.state_.models.get(name)
+        if name in study.absent_ or info is None:
+            parts.append(f"<h3>{_e(name)}</h3><p>absent: {_e(study.absent_.get(name, ''))}</p>")
             continue
-        est = (
-            spec["estimator"]
-            if isinstance(spec["estimator"], str)
-            else type(spec["estimator"]).__name__
-        )
-        cf = spec.get("crossfit")
+        est = spec.estimator if isinstance(spec.estimator, str) else type(spec.estimator).__name__
+        cf = spec.crossfit
+        clinical = info.clinical if info.clinical is not None else spec.clinical
         parts.append(
-            f"<h3>{_e(name)}</h3><p>inputs: <code>{_e(spec['inputs'])}</code>; clinical: "
-            f"<code>{_e(info.get('clinical', spec['clinical']))}</code>; estimator: {_e(est)}; "
+            f"<h3>{_e(name)}</h3><p>inputs: <code>{_e(spec.inputs)}</code>; clinical: "
+            f"<code>{_e(clinical)}</code>; estimator: {_e(est)}; "
             f"cross-fitting: {_e(f'{cf}-fold out-of-fold signature scores' if cf else 'off')}</p>"
         )
-        if "result" in info:
+        if info.is_logistic:
             parts.append(_table(study.coefficients(name), index=True, digits=4))
-        if info.get("clinical_table") is not None:
+        if info.clinical_table is not None:
             parts.append("<p>Clinical variable selection (training):</p>")
-            parts.append(_table(info["clinical_table"], index=True))
+            parts.append(_table(info.clinical_table, index=True))
     notes = study.notes()
     if notes:
         parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
@@ -254,13 +251,12 @@ def _models(study) -> str:
 
 def _survival(study, survival) -> str:
     from radnb.evaluate import survival as sv
-    from radnb.plots.survival import km_plot
+    from radnb.plots.survival import plot_km
 
     time, event = survival["time"], survival["event"]
     model = survival.get("model") or study.outputs[-1]
     df = study.table.join(study.scores_[[model]])
-    train = df[df[study.split] == study.train]
-    cut = sv.cutoff(train[model], method="median")
+    cut = study.cutoff(model, method="median")  # fitted on the training patients only
     df["risk_group"] = cut.assign(df[model])
     rows, figs = [], []
     for c, label in study.cohorts.items():
@@ -274,7 +270,7 @@ def _survival(study, survival) -> str:
              "cut-off (training median)": cut.cutoff, "log-rank p": lr["p"],
              "C-index": hc.c, "C lower": hc.lower, "C upper": hc.upper}
         )  # fmt: skip
-        ax = km_plot(time, event, "risk_group", data=sub, title=f"{model} risk groups, {label}")
+        ax = plot_km(time, event, "risk_group", data=sub, title=f"{model} risk groups, {label}")
         figs.append(_figure(ax, f"Kaplan-Meier {label}"))
     out = f"<p>Endpoint <code>{_e(time)}</code> / <code>{_e(event)}</code>; risk groups by {_e(model)}.</p>"
     return out + _table(pd.DataFrame(rows)) + "".join(figs)
@@ -286,8 +282,8 @@ def _methods(study, flow: pd.DataFrame, radiomics, controls: Mapping) -> str:
     for name, spec in study._signatures.items():
         k = len(study.signatures_[name].features) if name in study.signatures_ else 0
         sigs.append(
-            f"{name} from the {spec['block']} block ({study.blocks[spec['block']].shape[1]} "
-            f"features; selection steps {', '.join(map(str, spec['steps']))}; {k} features kept)"
+            f"{name} from the {spec.block} block ({study.blocks[spec.block].shape[1]} "
+            f"features; selection steps {', '.join(map(str, spec.steps))}; {k} features kept)"
         )
     lassos = [
         st for sig in study.signatures_.values() for _, st in sig.pipeline.steps[-1:]
@@ -307,9 +303,9 @@ def _methods(study, flow: pd.DataFrame, radiomics, controls: Mapping) -> str:
     for name, spec in study._models.items():
         if name in study.absent_:
             continue
-        cf = spec.get("crossfit")
+        cf = spec.crossfit
         mods.append(
-            f"{name} ({', '.join(spec['inputs']) or 'clinical variables'}"
+            f"{name} ({', '.join(spec.inputs) or 'clinical variables'}"
             + (f"; second stage cross-fitted on {cf}-fold out-of-fold scores" if cf else "")
             + ")"
         )
@@ -393,10 +389,9 @@ def render_report(
         _figure(study.plot_calibration(models=names), "Calibration"),
         _figure(study.plot_dca(models=names), "Decision curves"),
     ]
-    for n in names:
-        if "result" in study.state_["models"].get(n, {}):
-            last = n
-    if any("result" in study.state_["models"].get(n, {}) for n in names):
+    logistic = [n for n in names if n in study.state_.models and study.state_.models[n].is_logistic]
+    if logistic:
+        last = logistic[-1]
         figs.append(f"<h3>Nomogram: {_e(last)}</h3>" + _figure(study.nomogram(last), "Nomogram"))
     section("figures", "".join(figs))
     if survival:
@@ -416,7 +411,7 @@ def render_report(
     section("software", _table(vers) + seeds + extra)
     section("methods", _methods(study, flow, radiomics, controls))
     known = set(present) | ({"radiomics"} if radiomics is not None else set())
-    known |= {"crossfit"} if any(s.get("crossfit") for s in study._models.values()) else set()
+    known |= {"crossfit"} if any(s.crossfit for s in study._models.values()) else set()
     lists = (
         "<p class='note'>Item topics abridged from TRIPOD+AI (Collins et al., BMJ 2024;385:"
         "e078378) and CLEAR (Kocak et al., Insights Imaging 2023;14:75); use the official "
