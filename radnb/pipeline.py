@@ -61,7 +61,7 @@ def run_s1(
     from radnb.evaluate import survival as sv
     from radnb.features import deep, radiomic
     from radnb.plots import savefig
-    from radnb.plots.survival import forest_plot, km_plot
+    from radnb.plots.survival import plot_forest, plot_km
 
     out = Path(out)
     figs, tables = out / "figures", out / "tables"
@@ -150,16 +150,16 @@ def run_s1(
     covs = ["DL score", "Rad score", *clinical_vars]
     cox = sv.cox_table(train, "rfs_months", "rfs_event", covs, multivariable="p<0.05")
     cox.to_csv(tables / "cox_rfs_train.csv", index=False)
-    ax = forest_plot(cox[cox["model"] == "univariable"])
+    ax = plot_forest(cox[cox["model"] == "univariable"])
     savefig(ax, figs / "forest_cox_rfs.png")
     plt.close("all")
     model = "DLCS" if "DLCS" not in study.absent_ else "DL"
-    cut = sv.cutoff(train[model], method="median")
-    df["risk_group"] = cut.assign(df[model])
+    cut = study.cutoff(model, method="median")  # fitted on the training patients only
+    df["risk_group"] = study.risk_groups(model, "median")
     rows = []
     for c in study.cohorts:
         sub = df[df["split"] == c]
-        ax = km_plot(
+        ax = plot_km(
             "rfs_months",
             "rfs_event",
             "risk_group",

@@ -221,7 +221,7 @@ class SurvivalExplorer(W.VBox):
 
     def _draw_km(self) -> None:
         from radnb.evaluate import survival as sv
-        from radnb.plots.survival import km_plot
+        from radnb.plots.survival import plot_km
 
         time, event = self.time_event
         key = (self.score.value, self.endpoint.value)
@@ -238,7 +238,7 @@ class SurvivalExplorer(W.VBox):
             if d["g"].nunique() < 2:
                 ax.text(0.5, 0.5, "one risk group only", ha="center", transform=ax.transAxes)
                 continue
-            km_plot(d[time], d[event], d["g"], ax=ax, title=label, xlabel=time)
+            plot_km(d[time], d[event], d["g"], ax=ax, title=label, xlabel=time)
             lr = sv.logrank_test(d[time], d[event], d["g"])
             self.logrank_[label] = lr
             parts.append(f"{label}: log-rank p = {lr['p']:.3g} (n = {len(d)})")
@@ -252,7 +252,7 @@ class SurvivalExplorer(W.VBox):
     def update_cox(self) -> None:
         """Univariable and multivariable Cox table on the training cohort, forest plot."""
         from radnb.evaluate import survival as sv
-        from radnb.plots.survival import forest_plot
+        from radnb.plots.survival import plot_forest
 
         with self.messages.catching("Cox"):
             time, event = self.time_event
@@ -261,7 +261,7 @@ class SurvivalExplorer(W.VBox):
             self.cox_ = sv.cox_table(d, time, event, covs, ph_check=False)
             cols = ["covariate", "level", "model", "n", "hr", "lower", "upper", "p"]
             self.cox_html.value = table_html(self.cox_[cols].set_index("covariate"))
-            forest_plot(self.cox_, ax=self.forest.axes(figsize=(6.5, 1 + 0.4 * len(self.cox_)))[0])
+            plot_forest(self.cox_, ax=self.forest.axes(figsize=(6.5, 1 + 0.4 * len(self.cox_)))[0])
             self.forest.draw()
 
     def update_interaction(self) -> None:
