@@ -3,8 +3,10 @@ PY ?= python3
 VENV ?= .venv
 OUT ?= out
 export RADNB_CACHE_DIR ?= $(CURDIR)/.radnb_cache
+# browser tests save their screenshots here; `make docs` shows them (git-ignored)
+export RADNB_SCREENSHOTS ?= $(CURDIR)/docs/_screenshots
 
-.PHONY: install main test lint lab bench clean
+.PHONY: install main test lint lab bench docs clean
 
 install:
 	PYTHON=$(PY) VENV=$(VENV) bash scripts/install.sh
@@ -15,11 +17,21 @@ main: install
 
 ## test: install, then run the whole test suite (unit, statistics vs R references, notebooks)
 test: install
+	$(VENV)/bin/ruff check radnb tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check radnb tests benchmarks notebooks
 	$(VENV)/bin/python -m pytest -q --durations=15
 
+## docs: build the documentation site into docs/_build/html (offline; warnings are errors).
+## Notebook outputs come from the executed copies `make test` saves in docs/_executed/
+## ($RADNB_EXECUTED_DIR); a notebook with none (or a stale one) is executed by the build.
+## Widget screenshots come from $RADNB_SCREENSHOTS (default docs/_screenshots/).
+docs: install
+	$(VENV)/bin/python -m sphinx -W --keep-going -b html -d docs/_build/doctrees docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
 lint:
-	$(VENV)/bin/ruff check radnb tests benchmarks
-	$(VENV)/bin/ruff format --check radnb tests benchmarks
+	$(VENV)/bin/ruff check radnb tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check radnb tests benchmarks notebooks
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/
@@ -28,4 +40,4 @@ bench: install
 	for b in benchmarks/bench_*.py; do $(VENV)/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf $(OUT) .radnb_cache .pytest_cache
+	rm -rf $(OUT) .radnb_cache .pytest_cache docs/_build docs/guide docs/api docs/notebooks docs/screenshots

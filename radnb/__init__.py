@@ -11,8 +11,9 @@ submodules load on first attribute access.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from radnb._lazy import attach
 
 __version__ = "0.1.0"
 
@@ -42,17 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from radnb.study import Study
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_ATTRS:
-        module, attr = _LAZY_ATTRS[name]
-        value = getattr(importlib.import_module(module), attr)
-    elif name in _LAZY_MODULES:
-        value = importlib.import_module(f"radnb.{name}")
-    else:
-        raise AttributeError(f"module 'radnb' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, _lazy_all = attach(
+    __name__, {k: mod for k, (mod, _) in _LAZY_ATTRS.items()}, submodules=sorted(_LAZY_MODULES)
+)

@@ -186,7 +186,9 @@ def normalize(
         if m.shape != arr.shape:
             raise GeometryError("normalize: mask and image sizes differ; resample the mask first")
         if not m.any():
-            raise ValueError("normalize: the mask is empty")
+            from radnb.io import empty_mask_error
+
+            raise ValueError(f"normalize: {empty_mask_error(None).reason}")
         ref = arr[m]
     else:
         ref = arr.ravel()

@@ -70,19 +70,17 @@ class _Selector(SelectorMixin, BaseEstimator):
     """Base: DataFrame in gives DataFrame out; ``support_`` and ``report_``."""
 
     _allow_nan = False
+    _needs_y = False  # supervised selectors: fitted on the training outcome
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self._allow_nan
+        tags.target_tags.required = self._needs_y
         return tags
 
-    def _validate(self, X, y=None, *, need_y: bool = False):
-        if need_y and y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y (the outcome of the training rows)."
-            )
+    def _validate(self, X, y=None):
         fin = "allow-nan" if self._allow_nan else True
-        if y is None:
+        if y is None and not self._needs_y:
             Xa = validate_data(self, X, dtype=np.float64, ensure_all_finite=fin)
             return Xa, None
         Xa, ya = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=fin, y_numeric=False)
@@ -106,7 +104,9 @@ class VarianceFilter(_Selector):
 
     Fitted on the rows given to ``fit`` (the training cohort). Variance is
     the population variance (``ddof=0``), as scikit-learn's
-    ``VarianceThreshold``.
+    ``VarianceThreshold``; a constant column (peak-to-peak range 0) is
+    dropped even when rounding leaves its computed variance at ~1e-34, as
+    scikit-learn's peak-to-peak guard does.
 
     Parameters
     ----------
@@ -127,6 +127,8 @@ class VarianceFilter(_Selector):
     def fit(self, X, y=None):
         Xa, _ = self._validate(X)
         var = np.var(Xa, axis=0)
+        ptp = np.ptp(Xa, axis=0) if Xa.shape[0] else np.zeros(Xa.shape[1])
+        var = np.where(ptp == 0, 0.0, var)  # 0.1 repeated is constant, not 1e-34
         keep = var > self.threshold
         names = _names(self)
         reason = ["variance > threshold" if k else f"variance <= {self.threshold:g}" for k in keep]
@@ -202,6 +204,7 @@ class ICCFilter(_Selector):
     def __init__(
         self,
         icc_values: Mapping | pd.Series | None = None,
+        *,
         threshold: float = 0.75,
         missing: str = "drop",
     ):
@@ -283,7 +286,7 @@ class CorrelationFilter(_Selector):
     (2, 2)
     """
 
-    def __init__(self, threshold: float = 0.9, method: str = "spearman"):
+    def __init__(self, threshold: float = 0.9, *, method: str = "spearman"):
         self.threshold = threshold
         self.method = method
 
@@ -350,7 +353,11 @@ class UnivariateFilter(_Selector):
     ['signal']
     """
 
-    def __init__(self, test: str = "mannwhitney", alpha: float = 0.05, fdr: str | None = "fdr_bh"):
+    _needs_y = True
+
+    def __init__(
+        self, test: str = "mannwhitney", *, alpha: float = 0.05, fdr: str | None = "fdr_bh"
+    ):
         self.test = test
         self.alpha = alpha
         self.fdr = fdr
@@ -358,7 +365,7 @@ class UnivariateFilter(_Selector):
     def fit(self, X, y=None):
         from scipy import stats
 
-        Xa, ya = self._validate(X, y, need_y=True)
+        Xa, ya = self._validate(X, y)
         check_classification_targets(ya)
         classes = np.unique(ya)
         if classes.size < 2:
@@ -449,13 +456,15 @@ class MRMR(_Selector):
     'other'
     """
 
-    def __init__(self, n_features: int = 20, scheme: str = "MID", n_bins: int = 5):
+    _needs_y = True
+
+    def __init__(self, n_features: int = 20, *, scheme: str = "MID", n_bins: int = 5):
         self.n_features = n_features
         self.scheme = scheme
         self.n_bins = n_bins
 
     def fit(self, X, y=None):
-        Xa, ya = self._validate(X, y, need_y=True)
+        Xa, ya = self._validate(X, y)
         check_classification_targets(ya)
         if self.scheme not in ("MID", "MIQ"):
             raise ValueError(f"scheme must be 'MID' or 'MIQ', got {self.scheme!r}")
@@ -499,37 +508,55 @@ class MRMR(_Selector):
 
 
 class LassoSelector(_Selector):
-    """L1-penalised logistic regression with cross-validated lambda (glmnet-style).
+    """L1-penalised logistic regression with cross-validated lambda (glmnet).
 
-    Follows R's ``cv.glmnet(x, y, family = "binomial", alpha = 1)``: features
-    are standardised internally (population SD, as glmnet's
-    ``standardize = TRUE``), ``n_lambdas`` values log-spaced from
-    ``lambda_max`` (the smallest lambda giving an empty model) down to
-    ``lambda_max * min_ratio`` (glmnet's default 0.01 when n < p, else 1e-4),
-    ``cv`` folds (stratified here; glmnet's are random) scored by binomial
-    deviance (or AUC), and ``lambda.1se`` (default) is the largest lambda whose
-    CV error is within one standard error of the minimum. Coefficients at the
-    chosen lambda come from the path fitted on all rows passed to ``fit``
-    (the training cohort). Solved with scikit-learn's liblinear
-    (``C = 1 / (n * lambda)``; the intercept is effectively unpenalised).
+    Follows R's ``cv.glmnet(x, y, family = "binomial", alpha = 1)``:
+    features are standardised internally (population SD, glmnet's
+    ``standardize = TRUE``); the path has ``n_lambdas`` values log-spaced
+    from ``lambda_max`` (the smallest lambda giving an empty model) down to
+    ``lambda_max * min_ratio`` (glmnet's default 0.01 when n < p, else 1e-4)
+    and, as glmnet's, stops early once the fraction of deviance explained
+    grows by less than 1e-5 or passes 0.999 (so ``lambdas_`` can be shorter
+    than ``n_lambdas``); every fold is fitted on that same path; CV error is
+    the binomial deviance (probabilities clipped to [1e-5, 1 - 1e-5]) or the
+    AUC, averaged over folds weighted by fold size; ``lambda.1se`` (default)
+    is the largest lambda whose CV error is within one standard error of the
+    minimum. Coefficients at the chosen lambda come from the path fitted on
+    all rows passed to ``fit`` (the training cohort).
+
+    Solved by proximal Newton steps with warm starts along the path, the
+    strong rule with a KKT check, and an exact active-set solve of each
+    quadratic (``radnb._lasso``): the same solution as glmnet's to its
+    convergence threshold, and lower objective where glmnet stops short
+    (near-separable data; benchmarks/bench_lasso.py).
 
     Parameters
     ----------
     rule : {"1se", "min"}
+        ``lambda.1se`` or ``lambda.min``.
     n_lambdas : int
+        glmnet's ``nlambda``.
     min_ratio : float or None
-    cv : int
+        glmnet's ``lambda.min.ratio`` (None: 0.01 when n < p, else 1e-4).
+    cv : int or scikit-learn splitter
+        Number of stratified, shuffled folds (glmnet's folds are random,
+        not stratified), or any object with ``split(X, y)``.
+    foldid : array-like of int, optional
+        Fold of each row, as ``cv.glmnet(foldid = )``; overrides ``cv``.
     scoring : {"deviance", "auc"}
+        glmnet's ``type.measure``.
     random_state : int
+        Seeds the folds.
 
     Attributes
     ----------
-    lambdas_ : ndarray, decreasing.
+    lambdas_ : ndarray, decreasing (the path; glmnet's ``lambda``).
     coef_path_ : DataFrame (lambda x feature), standardised scale.
     cv_results_ : DataFrame with lambda, log_lambda, mean, se, n_nonzero.
     lambda_min_, lambda_1se_, lambda_ : float
     coef_ : Series, coefficients on the input scale; ``intercept_`` likewise.
     coef_std_, intercept_std_ : on the standardised scale.
+    dev_ratio_ : ndarray, fraction of deviance explained along the path.
 
     Examples
     --------
@@ -542,12 +569,16 @@ class LassoSelector(_Selector):
     True
     """
 
+    _needs_y = True
+
     def __init__(
         self,
         rule: str = "1se",
+        *,
         n_lambdas: int = 100,
         min_ratio: float | None = None,
-        cv: int = 10,
+        cv: Any = 10,
+        foldid: Sequence[int] | None = None,
         scoring: str = "deviance",
         random_state: int | None = 0,
     ):
@@ -555,43 +586,42 @@ class LassoSelector(_Selector):
         self.n_lambdas = n_lambdas
         self.min_ratio = min_ratio
         self.cv = cv
+        self.foldid = foldid
         self.scoring = scoring
         self.random_state = random_state
 
-    @staticmethod
-    def _path(Z, y, lambdas):
-        import warnings
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags
 
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.linear_model import LogisticRegression
+        tags = super().__sklearn_tags__()
+        # binomial only (as glmnet's family = "binomial"): estimator checks pass 2 classes
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags
 
-        n = Z.shape[0]
-        coefs = np.zeros((len(lambdas), Z.shape[1]))
-        icpt = np.zeros(len(lambdas))
-        m = LogisticRegression(
-            l1_ratio=1.0,
-            solver="liblinear",
-            intercept_scaling=100.0,
-            tol=1e-6,
-            max_iter=1000,
-            random_state=0,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            for i, lam in enumerate(lambdas):
-                m.set_params(C=1.0 / (n * lam))
-                m.fit(Z, y)
-                coefs[i] = m.coef_[0]
-                icpt[i] = m.intercept_[0]
-        return coefs, icpt
+    def _folds(self, Xa, yb):
+        from sklearn.model_selection import StratifiedKFold
+
+        if self.foldid is not None:
+            fid = np.asarray(self.foldid)
+            if fid.shape != (yb.size,):
+                raise ValueError(
+                    f"foldid has {fid.size} entries for {yb.size} rows; give one fold per row."
+                )
+            return [(np.flatnonzero(fid != f), np.flatnonzero(fid == f)) for f in np.unique(fid)]
+        if hasattr(self.cv, "split"):
+            return list(self.cv.split(Xa, yb))
+        n_splits = int(min(self.cv, np.bincount(yb.astype(int)).min()))
+        if n_splits < 2:
+            raise ValueError("LassoSelector needs at least 2 cases of each class for CV.")
+        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        return list(folds.split(Xa, yb))
 
     def fit(self, X, y=None):
         from scipy.special import expit
-        from sklearn.model_selection import StratifiedKFold
 
-        Xa, ya = self._validate(X, y, need_y=True)
+        from radnb._lasso import lognet_path
+
+        Xa, ya = self._validate(X, y)
         check_classification_targets(ya)
         classes = np.unique(ya)
         if classes.size != 2:
@@ -601,51 +631,48 @@ class LassoSelector(_Selector):
         if self.scoring not in ("deviance", "auc"):
             raise ValueError(f"scoring must be 'deviance' or 'auc', got {self.scoring!r}")
         yb = (ya == classes[1]).astype(float)
-        n, p = Xa.shape
-        mean = Xa.mean(0)
-        sd = Xa.std(0)
-        sd[sd == 0] = 1.0
-        Z = (Xa - mean) / sd
-        lmax = float(np.abs(Z.T @ (yb - yb.mean())).max() / n)
-        lmax = lmax if lmax > 0 else 1.0
-        ratio = self.min_ratio if self.min_ratio is not None else (0.01 if n < p else 1e-4)
-        lambdas = np.geomspace(lmax, lmax * ratio, int(self.n_lambdas))
-        n_splits = int(min(self.cv, np.bincount(yb.astype(int)).min()))
-        if n_splits < 2:
-            raise ValueError("LassoSelector needs at least 2 cases of each class for CV.")
-        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
-        errs = np.zeros((n_splits, len(lambdas)))
-        for f, (tr, te) in enumerate(folds.split(Z, yb)):
-            mu, s = Xa[tr].mean(0), Xa[tr].std(0)
-            s[s == 0] = 1.0
-            Ztr, Zte = (Xa[tr] - mu) / s, (Xa[te] - mu) / s
-            c, b = self._path(Ztr, yb[tr], lambdas)
-            prob = np.clip(expit(Zte @ c.T + b), 1e-10, 1 - 1e-10)
-            if self.scoring == "deviance":
+        full = lognet_path(Xa, yb, n_lambdas=int(self.n_lambdas), min_ratio=self.min_ratio)
+        lambdas = full.lambdas
+        folds = self._folds(Xa, yb)
+        errs = np.zeros((len(folds), lambdas.size))
+        sizes = np.zeros(len(folds))
+        for f, (tr, te) in enumerate(folds):
+            if np.unique(yb[tr]).size < 2:
+                raise ValueError(
+                    f"CV fold {f + 1} has one outcome class only in its training rows."
+                )
+            fit = lognet_path(Xa[tr], yb[tr], lambdas=lambdas)
+            eta = fit.intercept + Xa[te] @ fit.coef.T
+            sizes[f] = te.size
+            if self.scoring == "deviance":  # cv.glmnet: prob clipped to [1e-5, 1 - 1e-5]
+                prob = np.clip(expit(eta), 1e-5, 1 - 1e-5)
                 yt = yb[te][:, None]
                 errs[f] = -2 * np.mean(yt * np.log(prob) + (1 - yt) * np.log(1 - prob), axis=0)
             else:
                 from sklearn.metrics import roc_auc_score
 
-                errs[f] = [roc_auc_score(yb[te], prob[:, i]) for i in range(len(lambdas))]
-        cvm = errs.mean(0)
-        cvsd = np.sqrt(((errs - cvm) ** 2).mean(0) / (n_splits - 1))
+                errs[f] = [roc_auc_score(yb[te], eta[:, i]) for i in range(lambdas.size)]
+        wts = sizes / sizes.sum()
+        cvm = wts @ errs
+        cvsd = np.sqrt((wts @ (errs - cvm) ** 2) / (len(folds) - 1))
         if self.scoring == "deviance":
-            i_min = int(np.argmin(cvm))
+            i_min = int(np.flatnonzero(cvm <= cvm.min())[0])
             ok = cvm <= cvm[i_min] + cvsd[i_min]
         else:
-            i_min = int(np.argmax(cvm))
+            i_min = int(np.flatnonzero(cvm >= cvm.max())[0])
             ok = cvm >= cvm[i_min] - cvsd[i_min]
         i_1se = int(np.flatnonzero(ok)[0])  # lambdas decrease: first = largest
-        coefs, icpt = self._path(Z, yb, lambdas)
+        coefs, icpt = full.coef_std, full.intercept
         i_sel = i_1se if self.rule == "1se" else i_min
         names = _names(self)
         beta_std = coefs[i_sel]
         keep = beta_std != 0
+        mean, sd = full.mean, full.scale
         self.classes_ = classes
         self.lambdas_ = lambdas
         self.coef_path_ = pd.DataFrame(coefs, index=pd.Index(lambdas, name="lambda"), columns=names)
-        self.intercept_path_ = icpt
+        self.intercept_path_ = icpt + coefs @ (mean / sd)  # standardised scale
+        self.dev_ratio_ = full.dev_ratio
         self.cv_results_ = pd.DataFrame(
             {
                 "lambda": lambdas,
@@ -661,9 +688,9 @@ class LassoSelector(_Selector):
         self.lambda_ = float(lambdas[i_sel])
         self.mean_, self.scale_ = mean, sd
         self.coef_std_ = pd.Series(beta_std, index=names, name="coef")
-        self.intercept_std_ = float(icpt[i_sel])
+        self.intercept_std_ = float(icpt[i_sel] + np.sum(beta_std * mean / sd))
         self.coef_ = pd.Series(beta_std / sd, index=names, name="coef")
-        self.intercept_ = float(icpt[i_sel] - np.sum(beta_std * mean / sd))
+        self.intercept_ = float(icpt[i_sel])
         self.support_ = keep
         reason = [
             f"non-zero at lambda.{self.rule}" if k else f"zero at lambda.{self.rule}" for k in keep
@@ -697,6 +724,7 @@ class PCAReducer(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         n_components: int | float | None = 0.95,
+        *,
         prefix: str = "PC",
         random_state: int | None = 0,
     ):

@@ -11,6 +11,13 @@ import pytest
 
 matplotlib.use("Agg")
 
+# Property tests are derandomised: the same examples on every run (CI included), so a
+# failure is reproducible and a green run is not luck.
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("ci", derandomize=True, print_blob=True)
+_hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RADNB_DATA_DIR", REPO.parent / "shared" / "data"))
 

@@ -108,8 +108,37 @@ def test_hl_ties_merge_groups():
     # quantile breaks collapse to 0.1 | 0.3 | 0.5 | 0.7: groups [0.1, 0.3], (0.3, 0.5], (0.5, 0.7]
     assert hl["groups"] == 3 and hl["df"] == 1
     assert hl["table"].n.tolist() == [50, 25, 25]
-    with pytest.raises(RadnbError, match="3 distinct"):
+    with pytest.raises(RadnbError, match="2 distinct predicted risk"):
         hosmer_lemeshow([0, 1, 0, 1], [0.2, 0.2, 0.6, 0.6])
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_hl_note_explains_few_distinct_risks(rng, k):
+    from radnb.evaluate.results import evaluation_table
+
+    p = rng.choice(np.linspace(0.2, 0.7, k), 200)
+    y = (rng.uniform(size=200) < p).astype(int)
+    t = evaluation_table(
+        y, {"m": p}, directions={"m": "<"}, thresholds={"m": 0.4}, probabilities={"m": p}
+    )
+    assert np.isnan(t.loc[0, "hl_p"])
+    note = t.loc[0, "hl_note"]
+    assert f"{k} distinct predicted risk" in note and f"only {k - 1} quantile group" in note
+    assert "at least 3 risk groups" in note
+
+
+def test_hl_note_one_outcome_class():
+    from radnb.evaluate.results import evaluation_table
+
+    p = np.linspace(0.1, 0.9, 20)
+    t = evaluation_table(
+        np.zeros(20, int),
+        {"m": p},
+        directions={"m": "<"},
+        thresholds={"m": 0.4},
+        probabilities={"m": p},
+    )
+    assert np.isnan(t.loc[0, "hl_p"]) and "one class" in t.loc[0, "hl_note"]
 
 
 # ----------------------------------------------------------------------------- other statistics

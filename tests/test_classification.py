@@ -305,3 +305,63 @@ def test_threshold_metrics_empty_denominator():
     m = threshold_metrics([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4], 0.9, direction="<")
     assert np.isnan(m["ppv"]["estimate"])
     assert m["sensitivity"]["estimate"] == 0.0 and m["sensitivity"]["lower"] == 0.0
+
+
+# ----------------------------------------------------------------------------- Series pairing
+
+
+@pytest.fixture
+def keyed(rng):
+    ids = [f"P{i:03d}" for i in range(80)]
+    y = pd.Series((rng.uniform(size=80) < 0.4).astype(int), index=ids)
+    s1 = pd.Series(y * 1.2 + rng.normal(0, 1, 80), index=ids)
+    s2 = pd.Series(y * 0.5 + rng.normal(0, 1, 80), index=ids)
+    return y, s1, s2
+
+
+def test_series_are_paired_by_index_not_position(keyed, rng):
+    y, s1, s2 = keyed
+    perm = rng.permutation(80)
+    sh1, sh2 = s1.iloc[perm], s2.iloc[perm[::-1]]
+    ref = auc_ci(y.to_numpy(), s1.to_numpy(), direction="<")
+    assert auc_ci(y, sh1, direction="<") == pytest.approx(ref, abs=1e-12)
+    t_ref = delong_test(y.to_numpy(), s1.to_numpy(), s2.to_numpy(), direction="<")
+    t = delong_test(y, sh1, sh2, direction="<")
+    assert t["z"] == pytest.approx(t_ref["z"], abs=1e-12)
+    tu = delong_test(y, sh1, sh2, paired=False, direction="<")
+    tu_ref = delong_test(y.to_numpy(), s1.to_numpy(), s2.to_numpy(), paired=False, direction="<")
+    assert tu["z"] == pytest.approx(tu_ref["z"], abs=1e-12)
+    pw = pairwise_delong(y, {"a": sh1, "b": sh2}, direction="<")
+    assert pw.loc[0, "z"] == pytest.approx(t_ref["z"], abs=1e-12)
+    m = threshold_metrics(y, sh1, 0.5, direction="<")
+    m_ref = threshold_metrics(y.to_numpy(), s1.to_numpy(), 0.5, direction="<")
+    assert m == m_ref
+    pd.testing.assert_frame_equal(
+        roc_curve(y, sh1, direction="<"), roc_curve(y.to_numpy(), s1.to_numpy(), direction="<")
+    )
+    # arrays stay positional: the shuffled values paired by position differ
+    assert auc_ci(y.to_numpy(), sh1.to_numpy(), direction="<").auc != pytest.approx(ref.auc)
+
+
+def test_series_with_other_patients_are_refused(keyed):
+    y, s1, s2 = keyed
+    other = s2.rename(index={"P005": "X999"})
+    with pytest.raises(RadnbError, match=r"only in y: \['P005'\], only in score2: \['X999'\]"):
+        delong_test(y, s1, other)
+    with pytest.raises(RadnbError, match="different patients"):
+        auc_ci(y, s1.iloc[:-1])
+    with pytest.raises(RadnbError, match="duplicated index"):
+        auc_ci(y, pd.Series(s1.to_numpy(), index=["P000"] * 80))
+
+
+def test_calibration_and_reclassification_pair_series_by_index(keyed, rng):
+    from radnb.evaluate import brier_score, nri
+
+    y, s1, s2 = keyed
+    p1 = 1 / (1 + np.exp(-s1))
+    p2 = 1 / (1 + np.exp(-s2))
+    perm = rng.permutation(80)
+    assert brier_score(y, p1.iloc[perm]) == pytest.approx(brier_score(y.to_numpy(), p1.to_numpy()))
+    a = nri(y, p1.iloc[perm], p2.iloc[perm[::-1]])
+    b = nri(y.to_numpy(), p1.to_numpy(), p2.to_numpy())
+    assert a["estimate"] == pytest.approx(b["estimate"], abs=1e-12) and a["z"] == b["z"]

@@ -265,7 +265,7 @@ def test_validate_reports_each_problem_on_the_right_patient(bad_cohort):
         "P06": {"tiny_mask", "survival_time"},
         "P07": {"non_binary_mask", "survival_time"},
         "P08": {"missing_label", "event_values"},
-        "P09": {"non_binary_mask"},
+        "P09": {"probability_mask"},
     }
     for pid, checks in expected.items():
         assert _checks_for(problems, pid) == checks, pid
@@ -275,7 +275,7 @@ def test_validate_reports_each_problem_on_the_right_patient(bad_cohort):
     sev = problems.set_index(["patient_id", "check"])["severity"]
     assert sev[("P06", "tiny_mask")] == "warning"
     assert sev[("P07", "non_binary_mask")] == "warning"
-    assert sev[("P09", "non_binary_mask")] == "error"
+    assert sev[("P09", "probability_mask")] == "error"
     for _, row in problems.iterrows():
         assert row["patient_id"] in row["message"]
     geo = problems[problems["check"] == "geometry"]["message"].iloc[0]

@@ -1,6 +1,8 @@
 """scikit-learn's estimator checks over every radnb estimator.
 
-Add new estimators to ``ESTIMATORS`` (a plain tuple of instances).
+Add new estimators to ``ESTIMATORS`` (a plain tuple of instances). What a
+check needs to know (y required, binary outcome only) is declared in each
+estimator's ``__sklearn_tags__``; no check is expected to fail.
 """
 
 from __future__ import annotations
@@ -33,34 +35,6 @@ ESTIMATORS = (
 )
 
 
-# Checks that cannot apply, per estimator class name: reason (xfail, not skipped).
-_BINARY_ONLY = "binary outcome only (glmnet binomial); the check passes a 3-class y"
-EXPECTED_FAILURES = {
-    "LassoSelector": {
-        c: _BINARY_ONLY
-        for c in (
-            "check_fit_score_takes_y",
-            "check_estimators_overwrite_params",
-            "check_dont_overwrite_parameters",
-            "check_estimators_fit_returns_self",
-            "check_readonly_memmap_input",
-            "check_n_features_in_after_fitting",
-            "check_positive_only_tag_during_fit",
-            "check_dtype_object",
-            "check_f_contiguous_array_estimator",
-            "check_methods_sample_order_invariance",
-            "check_methods_subset_invariance",
-            "check_dict_unchanged",
-            "check_fit2d_predict1d",
-        )
-    },
-}
-
-
-def _expected_failed_checks(estimator):
-    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
-
-
-@parametrize_with_checks(list(ESTIMATORS), expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(list(ESTIMATORS))
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

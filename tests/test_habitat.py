@@ -17,7 +17,7 @@ from radnb.cohort import Cohort
 from radnb.errors import NotFittedError
 from radnb.features import _kmeans, _voxel
 from radnb.features.habitat import HabitatModel
-from radnb.features.habitat_features import habitat_features, ith_score, msi_matrix
+from radnb.features.habitat_metrics import habitat_features, ith_score, msi_matrix
 
 S3_SEQS = ["DCE_early", "ADC"]  # early enhancement + diffusion, as in habitat studies
 

@@ -5,15 +5,32 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("torch", "radiomics", "dask", "distributed", "ipywidgets", "lifelines", "monai",
-         "sklearn", "matplotlib", "SimpleITK", "statsmodels", "pandas", "scipy")
+HEAVY = (
+    "torch",
+    "radiomics",
+    "dask",
+    "distributed",
+    "ipywidgets",
+    "lifelines",
+    "monai",
+    "sklearn",
+    "matplotlib",
+    "SimpleITK",
+    "statsmodels",
+    "pandas",
+    "scipy",
+)
 VERY_HEAVY = ("torch", "radiomics", "dask", "distributed", "ipywidgets", "lifelines", "monai")
 
 
 def _importtime_total_us() -> int:
     """Sum of the cumulative times of top-level imports, as `-X importtime` prints them."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import radnb"],
-                         capture_output=True, text=True, check=True).stderr
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import radnb"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
     total = 0
     for line in out.splitlines():
         parts = line.split("|")
@@ -33,8 +50,9 @@ def test_import_radnb_is_fast():
 
 def _loaded_after(statement: str, names: tuple[str, ...]) -> str:
     code = f"import sys; {statement}; print(','.join(m for m in {names!r} if m in sys.modules))"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_import_radnb_loads_no_heavy_dependency():

@@ -1,7 +1,10 @@
 """Every notebook in notebooks/ executes top to bottom in a real Jupyter kernel.
 
 Notebooks that use simulated data must say so in a markdown banner. Outputs go to a
-temporary folder (``RADNB_OUT``) so the test leaves the checkout clean.
+temporary folder (``RADNB_OUT``) so the test leaves the checkout clean. Each executed
+notebook is saved, outputs included, into ``$RADNB_EXECUTED_DIR`` (default
+``docs/_executed/``, git-ignored), where the docs build (``make docs``) reads it instead
+of executing the notebook again.
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def executed_dir() -> Path:
+    """Where executed notebooks are saved for the docs build."""
+    return Path(os.environ.get("RADNB_EXECUTED_DIR") or ROOT / "docs" / "_executed")
 
 
 def test_there_are_notebooks():
@@ -34,12 +43,17 @@ def test_simulated_notebooks_carry_a_banner(path):
 def test_notebook_executes(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     monkeypatch.setenv("RADNB_OUT", str(tmp_path / "out"))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # the kernel's inline backend (headless, as in JupyterLab) so that the executed copy
+    # saved for the docs carries every figure
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ.setdefault("RADNB_CACHE_DIR", str(tmp_path / "cache"))
     client = NotebookClient(
         nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute()
+    saved = executed_dir() / path.name
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, saved)
     errors = [
         o
         for c in nb.cells

@@ -156,7 +156,8 @@ def test_score_box_and_waterfall(cohort):
     s = pd.Series(scores["A"], name="Rad score")
     ax = plot_score_box(s, y)
     p = mannwhitneyu(s[y == 0], s[y == 1]).pvalue
-    assert ax.get_title() == ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+    ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    assert ax.get_title() == f"Mann-Whitney U {ptxt}"  # the test is named (issue 15.18)
     assert ax.get_ylabel() == "Rad score"
     ax = plot_waterfall(s, y, threshold=0.5)
     heights = [r.get_height() for r in ax.patches]

@@ -164,6 +164,9 @@ def test_clinical_auto_selects_and_absent(rng):
     assert any("other inputs only" in n for n in study.notes())
     with pytest.raises(RadnbError, match="absent"):
         study.score("Clinical")
+    # the absent model's selection table says why nothing qualified
+    tab = study.clinical_selection("Clinical")
+    assert not tab["selected"].any() and "no clinical variable" in tab.attrs["absent"]
     ax = study.plot_roc("Test")
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Clinical: absent" in texts and any(t.startswith("Combined: AUC") for t in texts)
@@ -309,8 +312,72 @@ def test_signature_without_features_can_be_recorded_absent(rng):
     assert res.set_index(["model", "cohort"]).loc[("Combined", "train"), "auc"] > 0.75
     with pytest.raises(RadnbError, match="absent"):
         study.score("Noise score")
+    # an absent signature can be inspected: what selection did and why nothing was kept
+    rep = study.selection_report("Noise score")
+    assert set(rep["feature"]) == set(noise.columns) and not rep["kept"].any()
+    assert (rep["reason"] == "zero at lambda.1se").all()
+    assert "LASSO kept no feature" in rep.attrs["absent"]
+    ax = study.plot_lasso_cv("Noise score")
+    assert len(ax.lines) >= 1
+    note = [t for t in ax.texts if t.get_gid() == "absent-note"]
+    assert note and "absent: Noise score: LASSO kept no feature" in note[0].get_text().replace(
+        "\n", " "
+    )
+    assert study.plot_lasso_path("Noise score").texts
+    with pytest.raises(RadnbError, match="is a signature"):
+        study.clinical_selection("Noise score")
+    with pytest.raises(RadnbError, match="not a signature"):
+        study.selection_report("Combined")
     # the default still raises, with the reason
     strict = Study(table, outcome="her2", train="train", clinical=["age"])
     strict.add_block("noise", noise).signature("Noise score", "noise", steps=["lasso"])
     with pytest.raises(RadnbError, match="LASSO kept no feature"):
         strict.fit()
+
+
+def test_printed_formula_recomputes_the_score(rng):
+    """The printed formula has enough digits to recompute every score by hand,
+    including a feature in large units (a volume in mm^3: coefficient ~1e-5)."""
+    import re
+
+    n = 160
+    ids = [f"P{i:03d}" for i in range(n)]
+    y = rng.binomial(1, 0.5, n)
+    X = pd.DataFrame(rng.normal(size=(n, 6)), index=ids, columns=[f"f{i}" for i in range(6)])
+    X["f0"] += 1.2 * y
+    X["volume_mm3"] = 40000 + 15000 * (rng.normal(size=n) + 0.9 * y)  # SIMULATED
+    table = pd.DataFrame(
+        {"split": ["train"] * 120 + ["test"] * 40, "y": y}, index=pd.Index(ids, name="patient_id")
+    )
+    study = Study(table, outcome="y").add_block("rad", X)
+    study.signature("Rad score", "rad", steps=["lasso"], lasso={"rule": "min", "cv": 5})
+    study.fit()
+    text = study.formula("Rad score")
+    assert "volume_mm3" in text
+    num = r"([0-9.]+(?:e[-+]?[0-9]+)?)"
+    head = re.match(rf"Rad score = (-?{num[1:-1]})", text)
+    assert head, text
+    manual = np.full(n, float(head.group(1)))
+    terms = re.findall(rf" ([+-]) {num} × (\w+)", text)
+    assert {t[2] for t in terms} == set(study.signatures_["Rad score"].features)
+    for sign, value, feat in terms:
+        manual = manual + (1 if sign == "+" else -1) * float(value) * X[feat].to_numpy()
+    np.testing.assert_allclose(manual, study.score("Rad score").to_numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_internal_validation_same_numbers_serial_or_parallel(rng):
+    """Resamples drawn up front from random_state: a local Dask cluster gives the
+    serial table exactly (issue 15.10)."""
+    table, rad, dl = make_data(rng)
+    study = Study(table, outcome="her2", clinical=["age", "sex"])
+    study.add_block("rad", rad)
+    study.signature("Rad score", "rad", steps=["lasso"], lasso={"n_lambdas": 15, "cv": 3})
+    study.model("Combined", ["Rad score"], clinical=["age"])
+    study.fit()
+    serial = study.internal_validation(n_boot=4, client="serial")
+    parallel = study.internal_validation(n_boot=4, client="local", n_workers=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert (serial["n_boot"] + serial["n_failed"] == 4).all()
+    cv_s = study.internal_validation(method="cv", n_splits=2, n_repeats=2, client="serial")
+    cv_p = study.internal_validation(method="cv", n_splits=2, n_repeats=2, client="local")
+    pd.testing.assert_frame_equal(cv_s, cv_p)

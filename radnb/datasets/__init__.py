@@ -11,17 +11,7 @@ Nothing heavy is imported until a function is called.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-__all__ = [
-    "data_dir",
-    "load_pyradiomics_cases",
-    "load_sts_pet_mr",
-    "load_table",
-    "simulate",
-    "simulate_cohort",
-]
+from radnb._lazy import attach
 
 _WHERE = {
     "simulate": "radnb.datasets.simulation",
@@ -33,13 +23,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'radnb.datasets' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = attach(__name__, _WHERE)

@@ -27,10 +27,10 @@ REGION_ORDER = {
 
 def region_names(k: int) -> tuple[str, ...]:
     """Names of the ``k`` planted sub-regions, labels 1..k from core to rim."""
-    from radnb.errors import RadnbError
+    from radnb.errors import InvalidParameterError
 
     if k not in REGION_ORDER:
-        raise RadnbError(f"n_subregions must be 2, 3 or 4, got {k!r}")
+        raise InvalidParameterError(f"n_subregions must be 2, 3 or 4, got {k!r}")
     return REGION_ORDER[k]
 
 

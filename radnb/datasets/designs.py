@@ -297,9 +297,9 @@ DESIGNS: dict[str, StudyDesign] = {
 
 def get_design(study: str) -> StudyDesign:
     """The :class:`StudyDesign` of ``study`` ("S1" to "S5")."""
-    from radnb.errors import RadnbError
+    from radnb.errors import InvalidParameterError
 
     key = str(study).upper()
     if key not in DESIGNS:
-        raise RadnbError(f"unknown study {study!r}; choose one of {sorted(DESIGNS)}")
+        raise InvalidParameterError(f"unknown study {study!r}; choose one of {sorted(DESIGNS)}")
     return DESIGNS[key]

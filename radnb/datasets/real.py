@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 
 if TYPE_CHECKING:  # pragma: no cover
     from radnb.cohort import Cohort
@@ -310,7 +310,9 @@ def load_pyradiomics_cases(
     chosen = list(cases or _PYRAD_CASES)
     bad = [c for c in chosen if c not in _PYRAD_CASES]
     if bad:
-        raise RadnbError(f"unknown PyRadiomics case(s) {bad}; choose from {list(_PYRAD_CASES)}")
+        raise InvalidParameterError(
+            f"unknown PyRadiomics case(s) {bad}; choose from {list(_PYRAD_CASES)}"
+        )
     folder = _folder("pyradiomics", path, download, _fetch_pyrad)
     table = pd.DataFrame(
         {
@@ -347,7 +349,7 @@ def load_table(
     """
     key = {k.lower(): k for k in TABLES}.get(str(name).lower())
     if key is None:
-        raise RadnbError(f"unknown table {name!r}; choose from {sorted(TABLES)}")
+        raise InvalidParameterError(f"unknown table {name!r}; choose from {sorted(TABLES)}")
     rel, source, licence, url = TABLES[key]
     sub, fname = rel.split("/", 1)
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from radnb.datasets._clinical import CLINICAL, apply_missing
 from radnb.datasets.designs import BLOCKS, StudyDesign, get_design
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
     from radnb.cohort import Cohort
@@ -93,7 +93,7 @@ def _allocate(counts: dict[str, int], n: int | None) -> dict[str, int]:
         return dict(counts)
     total = sum(counts.values())
     if n < len(counts):
-        raise RadnbError(f"n={n} is smaller than the number of splits ({len(counts)})")
+        raise InvalidParameterError(f"n={n} is smaller than the number of splits ({len(counts)})")
     raw = {k: v * n / total for k, v in counts.items()}
     out = {k: max(1, int(np.floor(v))) for k, v in raw.items()}
     order = sorted(counts, key=lambda k: raw[k] - np.floor(raw[k]), reverse=True)
@@ -287,7 +287,7 @@ def simulate_cohort(
     design = get_design(study)
     study = design.study
     if not isinstance(random_state, (int, np.integer)) or isinstance(random_state, bool):
-        raise RadnbError(f"random_state must be an integer, got {random_state!r}")
+        raise InvalidParameterError(f"random_state must be an integer, got {random_state!r}")
     seed = int(random_state)
     counts = _allocate(design.splits, n)
     n_total = sum(counts.values())
@@ -300,15 +300,17 @@ def simulate_cohort(
     else:
         unknown = set(signal) - set(BLOCKS)
         if unknown:
-            raise RadnbError(f"unknown signal block(s) {sorted(unknown)}; use {list(BLOCKS)}")
+            raise InvalidParameterError(
+                f"unknown signal block(s) {sorted(unknown)}; use {list(BLOCKS)}"
+            )
         sig = {b: float(signal.get(b, 1.0)) for b in BLOCKS}
     seq_names = [s.name for s in design.sequences]
     deep_seq = deep_sequence or design.deep_sequence
     if deep_seq is not None and deep_seq not in seq_names:
-        raise RadnbError(f"deep_sequence {deep_seq!r} is not one of {seq_names}")
+        raise InvalidParameterError(f"deep_sequence {deep_seq!r} is not one of {seq_names}")
     grid = tuple(int(v) for v in (shape or design.shape))
     if len(grid) != 3 or min(grid) < 8:
-        raise RadnbError(f"shape must be three sizes >= 8 (z, y, x), got {shape!r}")
+        raise InvalidParameterError(f"shape must be three sizes >= 8 (z, y, x), got {shape!r}")
     vox = tuple(float(v) for v in (spacing or design.spacing))
     design = replace(design, shape=grid, spacing=vox)
     thr = {g: dict(v) for g, v in (treatment_hr or _DEFAULT_TREATMENT_HR).items()}

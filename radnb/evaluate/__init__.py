@@ -3,17 +3,22 @@ NRI/IDI) and survival (Cox, cut-offs, Kaplan-Meier, C-index).
 
 Everything is importable from here, e.g. ``from radnb.evaluate import
 auc_ci``; submodules load on first use so ``import radnb`` stays fast.
+
+Results: an estimate with a CI is an :class:`Estimate` (``auc_ci``,
+``km_median``, ``harrell_c``, ``uno_c``; unpacks as ``estimate, lower,
+upper``), a hypothesis test is a :class:`TestResult` (``delong_test``,
+``logrank_test``, ``compare_cindex``, ``hosmer_lemeshow``, ``spiegelhalter_z``,
+``nri``, ``idi``; ``res["p"]`` still works); everything else is a DataFrame.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from radnb._lazy import attach
 
-# submodule -> names it exports (each submodule also lists them in __all__)
-_EXPORTS: dict[str, tuple[str, ...]] = {}
-# Owners add their submodule names here, e.g. "classification", "survival".
+# public submodules; each lists its names in __all__ (tests/test_vocabulary.py
+# checks that the table below is exactly their union)
 _SUBMODULES: tuple[str, ...] = (
+    "_result",  # Estimate, TestResult: the two result types
     "classification",
     "calibration",
     "dca",
@@ -21,30 +26,40 @@ _SUBMODULES: tuple[str, ...] = (
     "survival",
     "results",
 )
+_TABLE: dict[str, tuple[str, ...]] = {
+    "_result": ("Estimate", "TestResult"),
+    "classification": (
+        "AUCResult", "auc_ci", "delong_test", "pairwise_delong", "roc_curve",
+        "score_direction", "youden_threshold", "threshold_metrics", "threshold_metrics_table",
+    ),
+    "calibration": (
+        "calibration_curve", "hosmer_lemeshow", "brier_score", "calibration_intercept_slope",
+        "spiegelhalter_z", "calibration_summary", "optimism_corrected_calibration",
+        "OptimismResult",
+    ),
+    "dca": ("net_benefit", "decision_curve", "DEFAULT_THRESHOLDS"),
+    "reclassification": ("nri", "idi"),
+    "survival": (
+        "CIndexResult", "CoxFitWarning", "CoxModel", "Cutoff", "MaxstatResult",
+        "TreatmentByRisk", "calibration_at", "compare_cindex", "cox_fit", "cox_table",
+        "cutoff", "dca_survival", "decision_curve_survival", "harrell_c", "hr_by_cohort",
+        "kaplan_meier", "km_median", "logrank_test", "maxstat_test", "median_table",
+        "n_at_risk", "pairwise_logrank", "time_dependent_auc", "treatment_by_risk", "uno_c",
+    ),
+    "results": ("evaluation_table", "delong_matrix", "format_results", "METRICS"),
+}  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"radnb.evaluate.{name}")
-    for sub in _SUBMODULES:
-        try:
-            mod = importlib.import_module(f"radnb.evaluate.{sub}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"radnb.evaluate.{sub}":
-                continue
-            raise
-        if name in getattr(mod, "__all__", ()):
-            value = getattr(mod, name)
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module 'radnb.evaluate' has no attribute {name!r}")
+def _moved_plot(name: str):
+    """``km_plot`` / ``forest_plot``: deprecated, moved to radnb.plots (warns)."""
+    import importlib
+
+    return lambda: getattr(importlib.import_module("radnb.evaluate.survival"), name)
 
 
-def __dir__() -> list[str]:
-    names = set(globals())
-    for sub in _SUBMODULES:
-        try:
-            names |= set(importlib.import_module(f"radnb.evaluate.{sub}").__all__)
-        except ImportError:
-            pass
-    return sorted(names)
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {name: f"radnb.evaluate.{sub}" for sub, names in _TABLE.items() for name in names},
+    submodules=_SUBMODULES,
+    extra={name: _moved_plot(name) for name in ("km_plot", "forest_plot")},
+)

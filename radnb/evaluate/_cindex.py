@@ -1,6 +1,6 @@
 """Discrimination for survival: Harrell's / Uno's C and time-dependent AUC.
 
-Private helpers behind :mod:`radnb.evaluate.survival`.
+The public functions are re-exported by :mod:`radnb.evaluate.survival`.
 
 * Harrell's C and its standard error follow R ``survival::concordance``
   (``timewt = "n"``): a pair is comparable when the shorter time is an event
@@ -22,19 +22,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
-from radnb.evaluate._km import check_surv, z_of
+from radnb.errors import InvalidParameterError, RadnbError
+from radnb.evaluate._common import z_quantile
+from radnb.evaluate._km import check_surv
+from radnb.evaluate._result import Estimate, TestResult
 
-__all__: list[str] = []
+__all__ = ["CIndexResult", "compare_cindex", "harrell_c", "time_dependent_auc", "uno_c"]
 
 
 def _check(time, event, risk, name="risk"):
     t, e = check_surv(time, event)
     r = np.asarray(risk, dtype=float).reshape(-1)
     if r.size != t.size:
-        raise RadnbError(f"{name} has {r.size} values but time has {t.size}")
+        raise InvalidParameterError(f"{name} has {r.size} values but time has {t.size}")
     if not np.isfinite(r).all():
-        raise RadnbError(f"{name} contains missing/non-finite values; drop those rows first")
+        raise InvalidParameterError(
+            f"{name} contains missing/non-finite values; drop those rows first"
+        )
     if e.sum() == 0:
         raise RadnbError("no events: the concordance is undefined")
     return t, e, r
@@ -80,51 +84,68 @@ def _influence(tot, per):
     return c, u
 
 
-@dataclass(frozen=True)
-class CIndexResult:
-    """A concordance index with its standard error and confidence interval.
+@dataclass(frozen=True, repr=False, eq=False)
+class CIndexResult(Estimate):
+    """A concordance index: an :class:`~radnb.evaluate.Estimate` with pair counts.
 
-    Attributes: c, se, lower, upper, level, n, method, and for Harrell's C the
-    pair counts concordant, discordant, tied_x, tied_y, tied_xy.
+    Attributes: estimate (also ``.c``), lower, upper, se, level, method, n,
+    and for Harrell's C the pair counts concordant, discordant, tied_x, tied_y,
+    tied_xy. Unpacks as ``c, lower, upper``.
     """
 
-    c: float
-    se: float
-    lower: float
-    upper: float
-    level: float
-    n: int
-    method: str
+    n: int = 0
     concordant: float = float("nan")
     discordant: float = float("nan")
     tied_x: float = float("nan")
     tied_y: float = float("nan")
     tied_xy: float = float("nan")
 
-    def __repr__(self) -> str:
-        return (
-            f"CIndexResult({self.method}: C={self.c:.4f}, se={self.se:.4g}, "
-            f"{self.level:.0%} CI {self.lower:.4f}-{self.upper:.4f}, n={self.n})"
-        )
+    _name = "CIndexResult"
+    _label = "C"
+
+    @property
+    def c(self) -> float:
+        return self.estimate
 
 
-def harrell_c(time, event, risk, *, level: float = 0.95) -> tuple[CIndexResult, np.ndarray]:
+def harrell_c_ij(time, event, risk, *, level: float = 0.95) -> tuple[CIndexResult, np.ndarray]:
+    """Harrell's C and its per-patient infinitesimal-jackknife influence values."""
     t, e, r = _check(time, event, risk)
     tot, per = _pair_counts(t, e, r)
     c, u = _influence(tot, per)
     se = float(np.sqrt(np.sum(u**2)))
-    z = z_of(level)
+    z = z_quantile(level)
+    conc, disc, tx, ty, txy = map(float, tot)
     res = CIndexResult(
         float(c),
-        se,
         float(c - z * se),
         float(c + z * se),
-        level,
-        int(t.size),
-        "Harrell",
-        *map(float, tot),
+        se=se,
+        level=level,
+        method="Harrell",
+        n=int(t.size),
+        concordant=conc,
+        discordant=disc,
+        tied_x=tx,
+        tied_y=ty,
+        tied_xy=txy,
     )
     return res, u
+
+
+def harrell_c(time, event, risk, *, level: float = 0.95) -> CIndexResult:
+    """Harrell's concordance index with standard error and CI.
+
+    As R ``survival::concordance`` (``timewt = "n"``): ``risk`` is a score where
+    higher means shorter survival (e.g. a Cox linear predictor); ties in risk
+    count 1/2; the SE is the infinitesimal-jackknife SE; CI = C +/- z SE.
+
+    Examples
+    --------
+    >>> harrell_c([1, 2, 3, 4], [1, 1, 1, 0], [4, 3, 2, 1]).c
+    1.0
+    """
+    return harrell_c_ij(time, event, risk, level=level)[0]
 
 
 def censoring_km(t, e):
@@ -151,7 +172,7 @@ def uno_c_point(t, e, r, tau=None) -> float:
     ev = np.flatnonzero((e == 1) & (t < tau) if tau < np.max(t) else (e == 1) & (t <= tau))
     gi = g_left(t[ev])
     if (gi <= 0).any():
-        raise RadnbError("censoring survival reaches 0 before tau; choose a smaller tau")
+        raise InvalidParameterError("censoring survival reaches 0 before tau; choose a smaller tau")
     w = 1 / gi**2
     num = den = 0.0
     for k, i in enumerate(ev):
@@ -178,41 +199,73 @@ def _bootstrap(fun, n, n_boot, random_state):
 
 
 def uno_c(
-    time, event, risk, *, tau=None, level=0.95, n_boot=200, random_state=None
+    time, event, risk, *, tau=None, level: float = 0.95, n_boot: int = 200, random_state=None
 ) -> CIndexResult:
+    """Uno's IPCW concordance index restricted to times before ``tau``.
+
+    Uno et al. (Stat Med 2011): comparable pairs t_i < t_j with t_i < tau and
+    an event at t_i, weighted by 1/G(t_i-)^2 (G = Kaplan-Meier of the
+    censoring times); ties in risk count 1/2. The CI is a percentile bootstrap
+    (``n_boot`` resamples, ``random_state``).
+
+    Examples
+    --------
+    >>> uno_c([1, 2, 3, 4], [1, 1, 1, 0], [4, 3, 2, 1], n_boot=20, random_state=0).c
+    1.0
+    """
     t, e, r = _check(time, event, risk)
     c = uno_c_point(t, e, r, tau)
     boots = _bootstrap(lambda i: uno_c_point(t[i], e[i], r[i], tau), t.size, n_boot, random_state)
     se = float(np.std(boots, ddof=1)) if boots.size > 1 else float("nan")
     a = (1 - level) / 2
     lo, hi = np.quantile(boots, [a, 1 - a]) if boots.size > 1 else (np.nan, np.nan)
-    return CIndexResult(c, se, float(lo), float(hi), level, int(t.size), f"Uno (tau={tau})")
+    return CIndexResult(
+        c, float(lo), float(hi), se=se, level=level, method=f"Uno (tau={tau})", n=int(t.size)
+    )
 
 
-def compare_c(time, event, risk_a, risk_b, *, level: float = 0.95) -> dict:
+def compare_cindex(time, event, risk_a, risk_b, *, level: float = 0.95) -> TestResult:
+    """Compare two Harrell's C on the same patients.
+
+    Uses the joint infinitesimal-jackknife covariance of the two C's, as R
+    ``vcov(concordance(fit_a, fit_b))`` (Therneau & Watson), not a bootstrap.
+
+    Returns
+    -------
+    :class:`~radnb.evaluate.TestResult`: ``statistic`` (z, also ``res["z"]``),
+    ``df`` (inf: normal), ``p``, ``method`` and in ``details`` c_a, c_b, diff
+    (a - b), se, lower, upper (CI of diff), corr; keys read as before.
+
+    Examples
+    --------
+    >>> r = compare_cindex([1, 2, 3, 4, 5], [1, 1, 1, 1, 0], [5, 4, 3, 2, 1], [5, 4, 3, 2, 1])
+    >>> r["diff"]
+    0.0
+    """
     from scipy.stats import norm
 
-    ra, ua = harrell_c(time, event, risk_a, level=level)
-    rb, ub = harrell_c(time, event, risk_b, level=level)
+    ra, ua = harrell_c_ij(time, event, risk_a, level=level)
+    rb, ub = harrell_c_ij(time, event, risk_b, level=level)
     diff = ra.c - rb.c
     se = float(np.sqrt(np.sum((ua - ub) ** 2)))
     z = diff / se if se > 0 else float("nan")
     p = float(2 * norm.sf(abs(z))) if se > 0 else float("nan")
-    zq = z_of(level)
+    zq = z_quantile(level)
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = float(np.sum(ua * ub) / np.sqrt(np.sum(ua**2) * np.sum(ub**2)))
-    return {
+    details = {
         "c_a": ra.c,
         "c_b": rb.c,
         "diff": float(diff),
         "se": se,
         "lower": float(diff - zq * se),
         "upper": float(diff + zq * se),
-        "z": float(z),
-        "p": p,
         "corr": corr,
-        "method": "infinitesimal jackknife (R survival::concordance)",
+        "level": level,
     }
+    keys = ("c_a", "c_b", "diff", "se", "lower", "upper", "z", "p", "corr", "method")
+    method = "infinitesimal jackknife (R survival::concordance)"
+    return TestResult(float(z), float("inf"), p, method, details, stat_name="z", keys_order=keys)
 
 
 def td_auc_point(t, e, m, at: float) -> float:
@@ -231,9 +284,26 @@ def td_auc_point(t, e, m, at: float) -> float:
     return float(np.sum(wc * score) / np.sum(wc))
 
 
-def td_auc(
-    time, event, marker, times, *, level=0.95, n_boot=200, random_state=None
+def time_dependent_auc(
+    time, event, marker, times, *, level: float = 0.95, n_boot: int = 200, random_state=None
 ) -> pd.DataFrame:
+    """Cumulative/dynamic time-dependent AUC with IPCW, as R ``timeROC``.
+
+    Cases: event by t; controls: still event-free after t; cases weighted by
+    1/G(T_i-), the Kaplan-Meier censoring survival (``weighting="marginal"``).
+    Higher ``marker`` = higher risk. CIs are percentile bootstrap.
+
+    Returns
+    -------
+    DataFrame with columns time, auc, se, lower, upper, n_cases, n_controls.
+
+    Examples
+    --------
+    >>> td = time_dependent_auc([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1],
+    ...                         [6, 5, 4, 3, 2, 1], [3], n_boot=10, random_state=0)
+    >>> float(td["auc"].iloc[0])
+    1.0
+    """
     t, e, m = _check(time, event, marker, name="marker")
     times = np.atleast_1d(np.asarray(times, dtype=float))
     rng = np.random.default_rng(random_state)

@@ -1,6 +1,6 @@
-"""Cox proportional-hazards tables (lifelines; Efron ties as R ``coxph``).
+"""Cox proportional-hazards tables as R survival 3.x ``coxph`` (Efron or Breslow ties).
 
-Private helpers behind :mod:`radnb.evaluate.survival`.
+The public :func:`cox_table` is re-exported by :mod:`radnb.evaluate.survival`.
 """
 
 from __future__ import annotations
@@ -10,20 +10,22 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from radnb.errors import CohortError, RadnbError, require
+from radnb.errors import CohortError, InvalidParameterError, RadnbError
+from radnb.evaluate._common import z_quantile
 from radnb.evaluate._km import check_surv
 
-__all__: list[str] = []
+__all__ = ["CoxFitWarning", "cox_table"]
 
 
-def _lifelines():
-    return require("lifelines", "stats", "Cox models")
-
-
-def design(df: pd.DataFrame, covariates, categorical=None, reference=None):
+def design(
+    df: pd.DataFrame, covariates, categorical=None, reference=None, *, levels=None, spec=None
+):
     """Dummy-code categorical covariates (treatment contrasts, first level = reference).
 
     Returns (X, terms) where terms maps covariate -> list of (column, level label).
+    ``levels`` ({covariate: (levels, reference)}, from a fitted model) fixes the
+    coding, and values outside those levels are an error; a dict passed as
+    ``spec`` is filled with the coding used (None for a numeric covariate).
     """
     categorical = set(categorical or [])
     reference = dict(reference or {})
@@ -35,24 +37,47 @@ def design(df: pd.DataFrame, covariates, categorical=None, reference=None):
                 f"covariate {cov!r} is not a column; columns are {list(df.columns)[:20]}"
             )
         s = df[cov]
-        is_cat = (
-            cov in categorical
-            or isinstance(s.dtype, pd.CategoricalDtype)
-            or s.dtype == object
-            or pd.api.types.is_string_dtype(s)
-            or s.dtype == bool
-        )
+        if levels is not None:
+            is_cat = levels.get(cov) is not None
+        else:
+            is_cat = (
+                cov in categorical
+                or isinstance(s.dtype, pd.CategoricalDtype)
+                or s.dtype == object
+                or pd.api.types.is_string_dtype(s)
+                or s.dtype == bool
+            )
         if not is_cat:
-            cols[cov] = s.astype(float)
+            try:
+                cols[cov] = s.astype(float)
+            except (TypeError, ValueError) as exc:
+                raise CohortError(f"covariate {cov!r} is numeric in the model: {exc}") from None
             terms[cov] = [(cov, "")]
+            if spec is not None:
+                spec[cov] = None
             continue
-        cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
-        levels = list(cat.cat.categories)
-        ref = reference.get(cov, levels[0])
-        if ref not in levels:
-            raise RadnbError(f"reference level {ref!r} of {cov!r} not among its levels {levels}")
+        if levels is not None:
+            lv, ref = levels[cov]
+            cat = pd.Series(pd.Categorical(s, categories=lv), index=s.index)
+            bad = s.notna() & cat.isna()
+            if bad.any():
+                who = list(s.index[bad][:5])
+                raise CohortError(
+                    f"covariate {cov!r}: value(s) {sorted(map(str, s[bad].unique()))[:5]} "
+                    f"(patients {who}) are not among the model's levels {lv}"
+                )
+        else:
+            cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
+            lv = list(cat.cat.categories)
+            ref = reference.get(cov, lv[0])
+        if ref not in lv:
+            raise InvalidParameterError(
+                f"reference level {ref!r} of {cov!r} not among its levels {lv}"
+            )
+        if spec is not None:
+            spec[cov] = (lv, ref)
         entries = []
-        for lev in levels:
+        for lev in lv:
             if lev == ref:
                 continue
             name = f"{cov}[{lev}]"
@@ -62,33 +87,121 @@ def design(df: pd.DataFrame, covariates, categorical=None, reference=None):
     return pd.DataFrame(cols, index=df.index), terms
 
 
-def fit_cox(X: pd.DataFrame, time, event, *, strata=None):
-    """Fit a lifelines CoxPHFitter (Efron ties) and return it."""
-    ll = _lifelines()
-    data = X.copy()
-    data["__T"] = np.asarray(time, dtype=float)
-    data["__E"] = np.asarray(event, dtype=int)
-    kw = {}
-    if strata is not None:
-        data["__S"] = np.asarray(strata)
-        kw["strata"] = ["__S"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cph = ll.CoxPHFitter().fit(data, "__T", "__E", **kw)
-    cph._radnb_data = data  # noqa: SLF001 - kept for the PH test
-    return cph
+class CoxFitWarning(UserWarning):
+    """A Cox coefficient that may be infinite (perfect separation) or a fit that did not converge."""
 
 
-def ph_test(cph) -> pd.Series:
-    """Per-column p of the Schoenfeld-residual PH test (lifelines, KM transform)."""
-    from lifelines.statistics import proportional_hazard_test
+class _Fitted:
+    """One Cox fit (radnb's engine, as R ``coxph``) with the attributes radnb reads.
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = proportional_hazard_test(cph, cph._radnb_data, time_transform="km")  # noqa: SLF001
-    s = res.summary["p"]
-    s.index = [i if isinstance(i, str) else i[0] for i in s.index]
-    return s
+    ``summary`` has lifelines-like columns (coef, exp(coef), se(coef), z, p)
+    indexed by design column; ``params_``, ``log_likelihood_`` and
+    ``log_likelihood_null_`` as their names say; ``notes`` maps a column to
+    what is wrong with its estimate ("" when nothing).
+    """
+
+    def __init__(self, res, columns, n, events, time, event):
+        from scipy.stats import norm
+
+        self.result = res
+        self.columns = list(columns)
+        se = np.sqrt(np.diag(res.var))
+        z = res.coef / se
+        with np.errstate(over="ignore"):
+            hr = np.exp(res.coef)
+        self.summary = pd.DataFrame(
+            {"coef": res.coef, "exp(coef)": hr, "se(coef)": se, "z": z, "p": 2 * norm.sf(abs(z))},
+            index=pd.Index(self.columns, name="covariate"),
+        )
+        self.params_ = self.summary["coef"]
+        self.variance_matrix_ = pd.DataFrame(res.var, index=self.columns, columns=self.columns)
+        self.log_likelihood_ = res.loglik
+        self.log_likelihood_null_ = res.loglik0
+        self._n_examples = n
+        self.event_observed = np.asarray(event, int)
+        self.durations = np.asarray(time, float)
+        self.notes = {c: "" for c in self.columns}
+        for c, inf in zip(self.columns, res.infinite):
+            if inf:
+                self.notes[c] = (
+                    "coefficient may be infinite: the log-likelihood converged before it "
+                    "(perfect separation; R coxph warns the same); HR and CI are not usable"
+                )
+        if not res.converged:
+            for c in self.columns:
+                self.notes[c] = self.notes[c] or f"did not converge in {res.iterations} iterations"
+
+
+def _check_design(X: pd.DataFrame, e: np.ndarray, what: str) -> None:
+    n = len(X)
+    if n == 0:
+        raise RadnbError(f"{what}: no patient has complete data for {list(X.columns)}")
+    if e.sum() == 0:
+        raise RadnbError(
+            f"{what}: no events among the {n} patients; a Cox model needs at least one event"
+        )
+    if X.shape[1] == 0:
+        raise RadnbError(f"{what}: no covariate column to fit")
+    const = [c for c in X.columns if np.ptp(X[c].to_numpy(float)) == 0]
+    if const:
+        raise RadnbError(
+            f"{what}: covariate column(s) {const} take a single value in the {n} patients "
+            "used; a Cox model cannot estimate their effect (drop them or check the data)"
+        )
+    xc = X.to_numpy(float) - X.to_numpy(float).mean(axis=0)
+    xc = xc / np.sqrt((xc**2).sum(axis=0))
+    gram = xc.T @ xc  # correlation matrix: rank-deficient exactly when collinear
+    rank = np.linalg.matrix_rank(gram, tol=1e-10)
+    if rank < X.shape[1]:
+        dup = []
+        for j in range(X.shape[1]):
+            sub = np.delete(np.delete(gram, j, axis=0), j, axis=1)
+            if np.linalg.matrix_rank(sub, tol=1e-10) == rank:
+                dup.append(X.columns[j])
+        raise RadnbError(
+            f"{what}: covariate columns {dup} are collinear (one is a linear combination "
+            "of the others) in the patients used; drop one of them"
+        )
+
+
+def fit_cox(X: pd.DataFrame, time, event, *, strata=None, ties: str = "efron", what="Cox model"):
+    """Fit a Cox model as R ``coxph(ties=ties)`` (default eps 1e-9, iter.max 20).
+
+    Raises a :class:`RadnbError` naming the problem for no events, a constant
+    or collinear covariate; flags possibly infinite coefficients in ``notes``.
+    """
+    from radnb.evaluate._coxfit import coxph
+
+    X = pd.DataFrame(X)
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=int)
+    _check_design(X, e, what)
+    res = coxph(X.to_numpy(float), t, e, strata, ties=ties)
+    fit = _Fitted(res, X.columns, len(X), int(e.sum()), t, e)
+    fit._radnb_strata = strata  # noqa: SLF001 - for ph_test
+    return fit
+
+
+def ph_terms(cph, terms=None, *, transform: str = "km") -> pd.DataFrame:
+    """``cox.zph`` (R survival >= 3.0, exact score test): chisq, df, p per term and GLOBAL.
+
+    ``terms`` maps a term to its design columns (default: one term per column,
+    R's ``terms = FALSE``).
+    """
+    from radnb.evaluate._coxfit import zph
+
+    cols = cph.columns
+    if terms is None:
+        groups = {c: [i] for i, c in enumerate(cols)}
+    else:
+        groups = {k: [cols.index(c) for c, _ in v] for k, v in terms.items()}
+    return zph(cph.result, cph.durations, cph.event_observed, groups, transform=transform)
+
+
+def ph_test(cph, *, transform: str = "km") -> pd.Series:
+    """Per-column p of R survival >= 3.0 ``cox.zph(fit, terms = FALSE)``."""
+    tab = ph_terms(cph, transform=transform)
+    return tab["p"].drop("GLOBAL")
 
 
 def lr_test(full, reduced_loglik: float, df: int) -> tuple[float, float]:
@@ -98,8 +211,8 @@ def lr_test(full, reduced_loglik: float, df: int) -> tuple[float, float]:
     return stat, float(chi2.sf(stat, df))
 
 
-def null_loglik(time, event, strata=None) -> float:
-    """Partial log-likelihood at beta = 0 (Efron), for LR tests of a whole model."""
+def null_loglik(time, event, strata=None, ties: str = "efron") -> float:
+    """Partial log-likelihood at beta = 0 (Efron or Breslow), for LR tests of a whole model."""
     t, e = check_surv(time, event)
     groups = np.zeros(t.size, int) if strata is None else pd.factorize(np.asarray(strata))[0]
     total = 0.0
@@ -109,20 +222,34 @@ def null_loglik(time, event, strata=None) -> float:
         for u in np.unique(ts[es == 1]):
             n_risk = np.sum(ts >= u)
             d = int(np.sum((ts == u) & (es == 1)))
-            total -= np.sum(np.log(n_risk - np.arange(d) * 1.0))
+            if ties == "efron":
+                total -= np.sum(np.log(n_risk - np.arange(d) * 1.0))
+            else:
+                total -= d * np.log(n_risk)
     return float(total)
 
 
-def _rows(cph, terms, cov_list, model: str, level: float, ph: pd.Series | None, term_p=None):
-    from scipy.stats import norm
+def warn_notes(cph, what: str) -> None:
+    bad = {c: n for c, n in cph.notes.items() if n}
+    if bad:
+        note = next(iter(bad.values()))
+        warnings.warn(f"{what}: {list(bad)}: {note}", CoxFitWarning, stacklevel=3)
 
-    z = norm.ppf(0.5 + level / 2)
+
+def _rows(cph, terms, cov_list, model: str, level: float, ph, term_p=None):
+    z = z_quantile(level)
     summ = cph.summary
+    ph_col = ph_term = None
+    if ph is not None:
+        ph_col = ph_terms(cph)["p"]
+        ph_term = ph_terms(cph, {c: terms[c] for c in cov_list})
     rows = []
     for cov in cov_list:
         for col, lev in terms[cov]:
             r = summ.loc[col]
             b, se = float(r["coef"]), float(r["se(coef)"])
+            with np.errstate(over="ignore"):
+                hr, lo, hi = np.exp(b), np.exp(b - z * se), np.exp(b + z * se)
             rows.append(
                 {
                     "covariate": cov,
@@ -132,12 +259,15 @@ def _rows(cph, terms, cov_list, model: str, level: float, ph: pd.Series | None, 
                     "events": int(cph.event_observed.sum()),
                     "coef": b,
                     "se": se,
-                    "hr": float(np.exp(b)),
-                    "lower": float(np.exp(b - z * se)),
-                    "upper": float(np.exp(b + z * se)),
+                    "hr": float(hr),
+                    "lower": float(lo),
+                    "upper": float(hi),
                     "p": float(r["p"]),
                     "term_p": float(term_p[cov]) if term_p is not None else float(r["p"]),
-                    "ph_p": float(ph.get(col, np.nan)) if ph is not None else np.nan,
+                    "ph_p": float(ph_col[col]) if ph is not None else np.nan,
+                    "ph_term_p": float(ph_term.loc[cov, "p"]) if ph is not None else np.nan,
+                    "ph_global_p": float(ph_term.loc["GLOBAL", "p"]) if ph is not None else np.nan,
+                    "note": cph.notes[col],
                 }
             )
     return rows
@@ -156,11 +286,60 @@ def cox_table(
     strata=None,
     level: float = 0.95,
     ph_check: bool = True,
+    ties: str = "efron",
 ) -> pd.DataFrame:
-    """See :func:`radnb.evaluate.survival.cox_table`."""
+    """Univariable and multivariable Cox regression table.
+
+    Cox models as R survival 3.x ``coxph(..., ties = ties)``: Newton-Raphson
+    with R's stopping rule (relative change of the log partial likelihood <=
+    1e-9), Efron (R's default) or Breslow ties, so coefficients and SEs equal
+    R's to rounding. No events, a covariate with a single value or collinear
+    covariates raise a :class:`~radnb.errors.RadnbError` saying so; a
+    coefficient that may be infinite (perfect separation: R's "Loglik
+    converged before variable ...") is kept, explained in ``note`` and warned
+    about (:class:`CoxFitWarning`). For new patients use :func:`cox_fit`. Categorical
+    covariates (strings, categoricals, or those named in ``categorical``) get
+    treatment contrasts against their first level (or ``reference[cov]``), named
+    in the ``level`` column. Rows with missing values in a model's columns are
+    dropped for that model (R's ``na.omit``).
+
+    Parameters
+    ----------
+    df : table with the survival columns and covariates.
+    duration, event : column names (event 0/1).
+    covariates : covariates to test.
+    univariable : one model per covariate.
+    multivariable : "p<0.05" (or a float) enters covariates whose univariable
+        likelihood-ratio p is below the threshold; a list enters those
+        covariates; None skips the multivariable model.
+    categorical : covariates to dummy-code even if numeric.
+    reference : {covariate: reference level}.
+    strata : column(s) for a stratified model (R ``strata()``).
+    ph_check : add the proportional-hazards test of R survival >= 3.0
+        ``cox.zph`` (exact score test, Kaplan-Meier time transform, R's
+        default): ``ph_p`` per design column (``cox.zph(fit, terms = FALSE)``),
+        ``ph_term_p`` per covariate (one multi-df test for a factor,
+        ``cox.zph(fit)``) and ``ph_global_p`` (its GLOBAL row).
+    ties : "efron" (R's default) or "breslow".
+
+    Returns
+    -------
+    DataFrame with columns covariate, level, model ("univariable" /
+    "multivariable"), n, events, coef, se, hr, lower, upper, p (Wald),
+    term_p (likelihood-ratio p of the whole covariate), ph_p, ph_term_p,
+    ph_global_p, note ("" unless the estimate is not usable).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": [5, 8, 3, 9, 12, 2, 7, 10], "e": [1, 1, 1, 0, 0, 1, 1, 0],
+    ...                    "x": [2.0, 1.0, 3.0, 0.5, 0.1, 2.5, 0.4, 1.5]})
+    >>> tab = cox_table(df, "t", "e", ["x"], multivariable=None, ph_check=False)
+    >>> tab[["covariate", "model"]].values.tolist()
+    [['x', 'univariable']]
+    """
     covariates = list(covariates)
     if not covariates:
-        raise RadnbError("give at least one covariate")
+        raise InvalidParameterError("give at least one covariate")
     for c in [duration, event] + ([strata] if isinstance(strata, str) else list(strata or [])):
         if c not in df.columns:
             raise CohortError(f"column {c!r} not found in the table")
@@ -180,17 +359,18 @@ def cox_table(
         for cov in covariates:
             sub, t, e, st = _complete([cov])
             X, terms = design(sub, [cov], categorical, reference)
-            cph = fit_cox(X, t, e, strata=st)
+            what = f"univariable Cox model of {cov!r}"
+            cph = fit_cox(X, t, e, strata=st, ties=ties, what=what)
+            warn_notes(cph, what)
             k = len(terms[cov])
-            _, p_term = lr_test(cph, null_loglik(t, e, st), k)
+            _, p_term = lr_test(cph, cph.log_likelihood_null_, k)
             uni_p[cov] = p_term
             if univariable:
-                ph = ph_test(cph) if ph_check else None
-                rows += _rows(cph, terms, [cov], "univariable", level, ph, {cov: p_term})
+                rows += _rows(cph, terms, [cov], "univariable", level, ph_check, {cov: p_term})
     if multivariable is not None:
         if isinstance(multivariable, str):
             if not multivariable.replace(" ", "").startswith("p<"):
-                raise RadnbError(
+                raise InvalidParameterError(
                     f"multivariable must be 'p<0.05', a float, a list or None; got {multivariable!r}"
                 )
             thr = float(multivariable.replace(" ", "")[2:])
@@ -205,17 +385,20 @@ def cox_table(
         if chosen:
             sub, t, e, st = _complete(chosen)
             X, terms = design(sub, chosen, categorical, reference)
-            cph = fit_cox(X, t, e, strata=st)
+            what = f"multivariable Cox model of {chosen}"
+            cph = fit_cox(X, t, e, strata=st, ties=ties, what=what)
+            warn_notes(cph, what)
             term_p = {}
             for cov in chosen:
                 others = [c for c in X.columns if c not in {col for col, _ in terms[cov]}]
                 if others:
-                    red = fit_cox(X[others], t, e, strata=st).log_likelihood_
+                    red = fit_cox(X[others], t, e, strata=st, ties=ties, what=what)
+                    red = red.log_likelihood_
                 else:
-                    red = null_loglik(t, e, st)
+                    red = cph.log_likelihood_null_
                 term_p[cov] = lr_test(cph, red, len(terms[cov]))[1]
-            ph = ph_test(cph) if ph_check else None
-            rows += _rows(cph, terms, chosen, "multivariable", level, ph, term_p)
+            rows += _rows(cph, terms, chosen, "multivariable", level, ph_check, term_p)
     out = pd.DataFrame(rows)
     out.attrs["level"] = level
+    out.attrs["ties"] = ties
     return out

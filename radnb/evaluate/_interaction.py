@@ -1,7 +1,7 @@
 """Score HR per cohort (S2 design) and treatment effect by risk group (S4 design).
 
-Private helpers behind :mod:`radnb.evaluate.survival`. Cox models are fitted
-with lifelines (Efron ties, as R ``coxph``); HRs carry Wald CIs and p-values;
+The public functions are re-exported by :mod:`radnb.evaluate.survival`. Cox models are fitted
+by radnb's engine as R ``coxph`` (Efron ties); HRs carry Wald CIs and p-values;
 group comparisons also carry the log-rank p (R ``survdiff``); the interaction is
 tested by a likelihood-ratio test (R ``anova(fit_additive, fit_interaction)``).
 """
@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from radnb.errors import CohortError, RadnbError
+from radnb.errors import CohortError, InvalidParameterError, RadnbError
+from radnb.evaluate._common import z_quantile
 from radnb.evaluate._cox import design, fit_cox, lr_test
-from radnb.evaluate._km import check_surv, logrank
+from radnb.evaluate._km import check_surv, logrank_test
+from radnb.evaluate._result import TestResult
 
-__all__: list[str] = []
+__all__ = ["TreatmentByRisk", "hr_by_cohort", "treatment_by_risk"]
 
 
 def _need(df, cols):
@@ -35,13 +37,39 @@ def _hr_row(cph, col, z):
 
 
 def hr_by_cohort(
-    df, score, duration, event, cohort_col, *, grouped=None, level=0.95, covariates=None
-):
-    from scipy.stats import norm
+    df: pd.DataFrame,
+    score: str,
+    duration: str,
+    event: str,
+    cohort_col: str,
+    *,
+    grouped=None,
+    covariates=None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Hazard ratio of a score in each cohort (internal, external, ...).
 
+    With ``grouped=None`` the score enters the Cox model as a continuous
+    covariate (HR per unit). With a fitted :class:`Cutoff` (fitted on the
+    training cohort) the groups it assigns are compared with the lowest group
+    as reference (Cox HR, Wald CI and p; log-rank p as R ``survdiff``).
+
+    Returns
+    -------
+    DataFrame with columns cohort, n, events, comparison, hr, lower, upper, p,
+    logrank_p.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"s": [0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6],
+    ...                    "t": [9, 2, 8, 3, 7, 4, 6, 5], "e": [0, 1, 1, 1, 0, 1, 1, 1],
+    ...                    "c": ["a"] * 4 + ["b"] * 4})
+    >>> hr_by_cohort(df, "s", "t", "e", "c")["cohort"].tolist()
+    ['a', 'b']
+    """
     covariates = list(covariates or [])
     _need(df, [score, duration, event, cohort_col] + covariates)
-    z = norm.ppf(0.5 + level / 2)
+    z = z_quantile(level)
     rows = []
     for cohort, sub in df.groupby(cohort_col, sort=False, observed=True):
         sub = sub.dropna(subset=[score, duration, event] + covariates)
@@ -73,7 +101,7 @@ def hr_by_cohort(
         groups = pd.Categorical(groups)
         present = [c for c in groups.categories if (np.asarray(groups) == c).any()]
         ref = present[0]
-        lr = logrank(t, e, groups) if len(present) > 1 else {"p": np.nan}
+        lr = logrank_test(t, e, groups) if len(present) > 1 else {"p": np.nan}
         g = pd.DataFrame(
             {"g": pd.Categorical(np.asarray(groups), categories=present)}, index=sub.index
         )
@@ -110,13 +138,15 @@ class TreatmentByRisk:
         comparison ("single vs none"), arm, reference, n, events, hr, lower,
         upper, p (Cox Wald, within the two arms), logrank_p (the two arms),
         group_logrank_p (all arms in the risk group).
-    interaction : dict with chisq, df, p of the likelihood-ratio test of the
-        treatment x risk-group interaction.
-    model : the lifelines CoxPHFitter with the interaction terms.
+    interaction : :class:`~radnb.evaluate.TestResult` of the likelihood-ratio
+        test of the treatment x risk-group interaction (``["chisq"]``,
+        ``["df"]``, ``["p"]`` as the former dict).
+    model : the Cox fit with the interaction terms (``.summary``, ``.params_``,
+        ``.log_likelihood_``, as R ``coxph``).
     """
 
     table: pd.DataFrame
-    interaction: dict
+    interaction: TestResult
     model: object = field(repr=False)
 
     def __repr__(self) -> str:
@@ -128,20 +158,42 @@ class TreatmentByRisk:
 
 
 def treatment_by_risk(
-    df,
-    duration,
-    event,
-    treatment,
-    risk_group,
+    df: pd.DataFrame,
+    duration: str,
+    event: str,
+    treatment: str,
+    risk_group: str,
     *,
     reference="none",
     arms=None,
     pairs="all",
     covariates=None,
-    level=0.95,
+    level: float = 0.95,
 ) -> TreatmentByRisk:
-    from scipy.stats import norm
+    """Treatment effect within each risk group and the treatment x risk interaction.
 
+    ``arms`` fixes the order of the arms (default: sorted, ``reference``
+    first); comparisons read "later arm vs earlier arm". Risk groups keep the
+    order of a Categorical column. Within each risk group, each pair of arms (``pairs="all"``; or
+    ``"reference"`` for arm vs ``reference`` only; or a list of (ref, arm)) is
+    compared by a Cox model on those two arms (HR, Wald CI, p) and by the
+    log-rank test; ``group_logrank_p`` tests all arms in the group. The
+    interaction is the likelihood-ratio test of arm + risk + arm:risk against
+    arm + risk (R ``anova(coxph(~ arm + risk), coxph(~ arm * risk))``).
+
+    Returns
+    -------
+    :class:`TreatmentByRisk` with ``.table``, ``.interaction`` and ``.model``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"t": rng.exponential(5, 60), "e": rng.integers(0, 2, 60),
+    ...                    "arm": ["none", "single"] * 30, "risk": ["low"] * 30 + ["high"] * 30})
+    >>> res = treatment_by_risk(df, "t", "e", "arm", "risk")
+    >>> res.table[["risk_group", "comparison"]].values.tolist()
+    [['high', 'single vs none'], ['low', 'single vs none']]
+    """
     covariates = list(covariates or [])
     _need(df, [duration, event, treatment, risk_group] + covariates)
     d = df.dropna(subset=[duration, event, treatment, risk_group] + covariates)
@@ -153,9 +205,9 @@ def treatment_by_risk(
         arms = list(arms)
         unknown = [a for a in present_arms if a not in arms]
         if unknown:
-            raise RadnbError(f"arms {unknown} are in the data but not in arms={arms}")
+            raise InvalidParameterError(f"arms {unknown} are in the data but not in arms={arms}")
     if reference not in arms:
-        raise RadnbError(f"reference arm {reference!r} not among the arms {arms}")
+        raise InvalidParameterError(f"reference arm {reference!r} not among the arms {arms}")
     arms = [reference] + [a for a in arms if a != reference]
     risk_cat = d[risk_group].astype("category")
     risks = list(risk_cat.cat.categories)
@@ -167,14 +219,14 @@ def treatment_by_risk(
         comps = [(reference, a) for a in arms[1:]]
     else:
         comps = [tuple(p) for p in pairs]
-    z = norm.ppf(0.5 + level / 2)
+    z = z_quantile(level)
     arm_v = d[treatment].to_numpy()
     risk_v = d[risk_group].to_numpy()
     rows = []
     for rg in risks:
         in_rg = risk_v == rg
         present = [a for a in arms if (in_rg & (arm_v == a)).any()]
-        glr = logrank(t[in_rg], e[in_rg], arm_v[in_rg])["p"] if len(present) > 1 else np.nan
+        glr = logrank_test(t[in_rg], e[in_rg], arm_v[in_rg])["p"] if len(present) > 1 else np.nan
         for ref, arm in comps:
             m = in_rg & np.isin(arm_v, [ref, arm])
             base = {
@@ -203,7 +255,7 @@ def treatment_by_risk(
                 x = x.join(design(d.loc[m, covariates].reset_index(drop=True), covariates)[0])
             cph = fit_cox(x, t[m], e[m])
             hr, lo, hi, p = _hr_row(cph, "arm", z)
-            lr = logrank(t[m], e[m], pd.Categorical(arm_v[m], categories=[ref, arm]))["p"]
+            lr = logrank_test(t[m], e[m], pd.Categorical(arm_v[m], categories=[ref, arm]))["p"]
             rows.append({**base, "hr": hr, "lower": lo, "upper": hi, "p": p, "logrank_p": lr})
     table = pd.DataFrame(rows)
     # interaction model: arm + risk + arm:risk (+ covariates) vs the additive model
@@ -229,5 +281,13 @@ def treatment_by_risk(
     cph_full = fit_cox(full, t, e)
     k = full.shape[1] - add.shape[1]
     chisq, p = lr_test(cph_full, cph_add.log_likelihood_, k)
-    interaction = {"chisq": chisq, "df": int(k), "p": p, "test": "likelihood ratio"}
+    interaction = TestResult(
+        float(chisq),
+        int(k),
+        float(p),
+        "likelihood-ratio test of the treatment x risk-group interaction",
+        {"test": "likelihood ratio"},
+        stat_name="chisq",
+        keys_order=("chisq", "df", "p", "test"),
+    )
     return TreatmentByRisk(table, interaction, cph_full)

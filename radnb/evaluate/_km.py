@@ -1,6 +1,7 @@
 """Kaplan-Meier estimates, median survival and log-rank tests (R survival conventions).
 
-Private helpers behind :mod:`radnb.evaluate.survival`. Everything here follows
+The public functions are re-exported by :mod:`radnb.evaluate.survival`
+(import them from there). Everything here follows
 R's ``survival`` package: ``survfit`` (Greenwood variance; confidence intervals
 of type ``"log"`` (R's default), ``"log-log"`` or ``"plain"``), ``quantile.survfit``
 for the median and its CI, and ``survdiff`` (rho = 0) for the log-rank test.
@@ -13,9 +14,19 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
+from radnb.evaluate._common import p_adjust, z_quantile
+from radnb.evaluate._deprecate import ci_to_conf_type
+from radnb.evaluate._result import Estimate, TestResult
 
-__all__: list[str] = []
+__all__ = [
+    "kaplan_meier",
+    "km_median",
+    "logrank_test",
+    "median_table",
+    "n_at_risk",
+    "pairwise_logrank",
+]
 
 CONF_TYPES = ("log", "log-log", "plain")
 _TOL = np.sqrt(np.finfo(float).eps)
@@ -34,34 +45,26 @@ def check_surv(time, event, *, name: str = "time") -> tuple[np.ndarray, np.ndarr
         try:
             e_f = np.asarray(e_raw, dtype=float).reshape(-1)
         except (TypeError, ValueError) as exc:
-            raise RadnbError(
+            raise InvalidParameterError(
                 f"event must be 0/1 or boolean (1 = event, 0 = censored); got dtype {e_raw.dtype}"
             ) from exc
         if np.isnan(e_f).any():
-            raise RadnbError("event contains NaN; drop rows with missing outcome first")
+            raise InvalidParameterError("event contains NaN; drop rows with missing outcome first")
         if not np.isin(np.unique(e_f), (0.0, 1.0)).all():
-            raise RadnbError(
+            raise InvalidParameterError(
                 "event must contain only 0 (censored) and 1 (event); found "
                 f"{np.unique(e_f)[:6]}. R-style 1/2 status codes: pass status - 1"
             )
         e = e_f.astype(int)
     if t.shape != e.shape:
-        raise RadnbError(f"{name} has {t.size} values but event has {e.size}")
+        raise InvalidParameterError(f"{name} has {t.size} values but event has {e.size}")
     if not np.isfinite(t).all():
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{name} contains {int((~np.isfinite(t)).sum())} missing/non-finite values"
         )
     if (t < 0).any():
-        raise RadnbError(f"{name} must be >= 0; found {t.min():.4g}")
+        raise InvalidParameterError(f"{name} must be >= 0; found {t.min():.4g}")
     return t, e
-
-
-def z_of(level: float) -> float:
-    from scipy.stats import norm
-
-    if not 0 < level < 1:
-        raise RadnbError(f"level must be in (0, 1), got {level}")
-    return float(norm.ppf(0.5 + level / 2))
 
 
 def as_groups(groups, n: int) -> pd.Categorical:
@@ -73,9 +76,9 @@ def as_groups(groups, n: int) -> pd.Categorical:
     else:
         cat = pd.Categorical(np.asarray(groups).reshape(-1))
     if len(cat) != n:
-        raise RadnbError(f"groups has {len(cat)} values but time has {n}")
+        raise InvalidParameterError(f"groups has {len(cat)} values but time has {n}")
     if pd.isna(np.asarray(cat, dtype=object)).any():
-        raise RadnbError("groups contains missing values; drop those rows first")
+        raise InvalidParameterError("groups contains missing values; drop those rows first")
     return cat.remove_unused_categories()
 
 
@@ -89,10 +92,10 @@ def km_curve(time, event, *, conf_type: str = "log", level: float = 0.95) -> pd.
     by R's ``summary.survfit``), lower, upper.
     """
     if conf_type not in CONF_TYPES:
-        raise RadnbError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
+        raise InvalidParameterError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
     t, e = check_surv(time, event)
     if t.size == 0:
-        raise RadnbError("no observations")
+        raise InvalidParameterError("no observations")
     ut, inv = np.unique(t, return_inverse=True)
     d = np.bincount(inv, weights=e, minlength=ut.size)
     c = np.bincount(inv, weights=1 - e, minlength=ut.size)
@@ -121,7 +124,7 @@ def km_curve(time, event, *, conf_type: str = "log", level: float = 0.95) -> pd.
 
 def conf_bands(surv, se_log, *, conf_type: str, level: float):
     """Pointwise CI of S(t) as R's survfit (``survfit_confint``)."""
-    z = z_of(level)
+    z = z_quantile(level)
     surv = np.asarray(surv, dtype=float)
     se_log = np.asarray(se_log, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -190,8 +193,139 @@ def km_at(curve: pd.DataFrame, times) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "survival", "std_err", "lower", "upper"])
 
 
+def kaplan_meier(
+    time, event, groups=None, *, conf_type: str = "log", level: float = 0.95, times=None
+) -> pd.DataFrame:
+    """Kaplan-Meier estimates with pointwise confidence intervals.
+
+    Follows R ``survfit(Surv(time, event) ~ groups)``: Greenwood variance and
+    ``conf.type`` "log" (R's default), "log-log" or "plain".
+
+    Parameters
+    ----------
+    time, event : follow-up times and 0/1 event indicators (1 = event).
+    groups : optional group labels (a Categorical keeps its order).
+    conf_type : "log", "log-log" or "plain".
+    level : confidence level.
+    times : if given, the estimates at these times (as ``summary(fit, times=)``)
+        instead of at every distinct time.
+
+    Returns
+    -------
+    DataFrame with columns group, time, n_risk, n_event, n_censor, survival,
+    std_err (of S), lower, upper (at every distinct time), or group, time,
+    survival, std_err, lower, upper (at ``times``).
+
+    Examples
+    --------
+    >>> km = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
+    >>> km["survival"].round(3).tolist()
+    [0.8, 0.6, 0.3, 0.3]
+    """
+    t, e = check_surv(time, event)
+    cat = as_groups(groups if groups is not None else np.repeat("all", t.size), t.size)
+    parts = []
+    for g in cat.categories:
+        m = np.asarray(cat) == g
+        cur = km_curve(t[m], e[m], conf_type=conf_type, level=level)
+        if times is not None:
+            cur = km_at(cur, times)
+        cur.insert(0, "group", g)
+        parts.append(cur)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs.update(conf_type=conf_type, level=level)
+    return out
+
+
+def km_median(
+    time, event, *, conf_type: str = "log", level: float = 0.95, ci: str | None = None
+) -> Estimate:
+    """Median survival time and its confidence interval, as R ``print(survfit(...))``.
+
+    The median is the smallest time with S(t) <= 0.5 (midpoint of a flat
+    stretch exactly at 0.5); the limits apply the same rule to the confidence
+    curves (R ``quantile.survfit``). ``nan`` where a curve never reaches 0.5.
+
+    Parameters
+    ----------
+    time, event : follow-up times and 0/1 events.
+    conf_type : confidence-interval type, "log" (R's default), "log-log" or
+        "plain" (R ``conf.type``).
+    level : confidence level.
+    ci : deprecated name of ``conf_type``.
+
+    Returns
+    -------
+    :class:`~radnb.evaluate.Estimate` that unpacks as ``(median, lower, upper)``.
+
+    Examples
+    --------
+    >>> km_median([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1])
+    Estimate(3.5, 95% CI 2 to nan, method='Kaplan-Meier median (conf_type=log)')
+    >>> med, lo, hi = km_median([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1])
+    """
+    conf_type = ci_to_conf_type(conf_type, ci, "km_median")
+    est, lo, hi = km_quantile(time, event, p=0.5, conf_type=conf_type, level=level)
+    method = f"Kaplan-Meier median (conf_type={conf_type})"
+    return Estimate(est, lo, hi, level=level, method=method)
+
+
+def median_table(
+    time, event, groups=None, *, conf_type: str = "log", level: float = 0.95, ci: str | None = None
+) -> pd.DataFrame:
+    """n, events and median survival with CI per group (R ``print(survfit)``).
+
+    ``conf_type`` as :func:`km_median` (``ci`` is its deprecated name).
+    Columns: group, n, events, median, lower, upper.
+
+    Examples
+    --------
+    >>> median_table([1, 2, 3, 4], [1, 1, 1, 1], ["a", "a", "b", "b"])[["group", "median"]]
+      group  median
+    0     a     1.5
+    1     b     3.5
+    """
+    conf_type = ci_to_conf_type(conf_type, ci, "median_table")
+    t, e = check_surv(time, event)
+    cat = as_groups(groups if groups is not None else np.repeat("all", t.size), t.size)
+    rows = []
+    for g in cat.categories:
+        m = np.asarray(cat) == g
+        med, lo, hi = km_median(t[m], e[m], conf_type=conf_type, level=level)
+        rows.append(
+            {
+                "group": g,
+                "n": int(m.sum()),
+                "events": int(e[m].sum()),
+                "median": med,
+                "lower": lo,
+                "upper": hi,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def n_at_risk(time, at) -> np.ndarray:
-    """Numbers at risk (time >= t) at each t in ``at``."""
+    """Numbers at risk at each time in ``at``: patients with follow-up ``time >= t``.
+
+    As the risk table under R ``survminer::ggsurvplot`` and ``summary(survfit,
+    times=)$n.risk`` (censored and event times alike count up to and including
+    their own time).
+
+    Parameters
+    ----------
+    time : follow-up times.
+    at : time points.
+
+    Returns
+    -------
+    int array, one count per time in ``at``.
+
+    Examples
+    --------
+    >>> n_at_risk([1, 2, 2, 3, 5], [0, 2, 4, 6]).tolist()
+    [5, 4, 1, 0]
+    """
     t = np.sort(np.asarray(time, dtype=float))
     return t.size - np.searchsorted(t, np.asarray(at, dtype=float), side="left")
 
@@ -230,8 +364,22 @@ def logrank_parts(time, event, codes: np.ndarray, k: int, strata=None):
     return obs, exp, var
 
 
-def logrank(time, event, groups, *, strata=None) -> dict:
-    """k-group log-rank test as R ``survdiff(rho = 0)``: chisq, df, p and a table."""
+def logrank_test(time, event, groups, *, strata=None) -> TestResult:
+    """Log-rank test across groups, as R ``survdiff(Surv(time, event) ~ groups)``.
+
+    Returns
+    -------
+    :class:`~radnb.evaluate.TestResult`: ``statistic`` (the chi-square, also
+    ``res["chisq"]``), ``df``, ``p`` and ``details["table"]`` (group, n,
+    observed, expected, oe2_e = (O-E)^2/E, oe2_v = (O-E)^2/V); keys read as
+    before (``res["p"]``, ``res["table"]``).
+
+    Examples
+    --------
+    >>> r = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 0], [0, 0, 0, 1, 1, 1])
+    >>> round(r["chisq"], 3), r["df"]
+    (5.052, 1)
+    """
     from scipy.stats import chi2
 
     t, e = check_surv(time, event)
@@ -257,35 +405,37 @@ def logrank(time, event, groups, *, strata=None) -> dict:
             "oe2_v": diff**2 / np.diag(var),
         }
     )
-    return {"chisq": stat, "df": df, "p": p, "table": table}
-
-
-def p_adjust(p, method: str) -> np.ndarray:
-    """Holm / Benjamini-Hochberg / Bonferroni adjustment, as R ``p.adjust``."""
-    p = np.asarray(p, dtype=float)
-    m = p.size
-    if method in ("none", None):
-        return p.copy()
-    order = np.argsort(p)
-    ps = p[order]
-    if method == "bonferroni":
-        adj = np.minimum(ps * m, 1.0)
-    elif method == "holm":
-        adj = np.minimum(np.maximum.accumulate(ps * (m - np.arange(m))), 1.0)
-    elif method in ("BH", "fdr"):
-        raw = ps * m / np.arange(1, m + 1)
-        adj = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 1.0)
-    else:
-        raise RadnbError(
-            f"p_adjust method must be 'holm', 'BH', 'bonferroni' or 'none'; got {method!r}"
-        )
-    out = np.empty(m)
-    out[order] = adj
-    return out
+    return TestResult(
+        stat,
+        df,
+        p,
+        "log-rank (R survdiff, rho = 0)",
+        {"table": table},
+        stat_name="chisq",
+        keys_order=("chisq", "df", "p", "table"),
+    )
 
 
 def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) -> pd.DataFrame:
-    """Log-rank test for every pair of groups, as survminer ``pairwise_survdiff``."""
+    """Log-rank test for every pair of groups with multiplicity adjustment.
+
+    As survminer ``pairwise_survdiff`` (default ``p.adjust.method = "BH"``;
+    "holm", "bonferroni", "hochberg", "BY" and "none" also available, as R
+    ``p.adjust``; computed by statsmodels' ``multipletests``).
+
+    Returns
+    -------
+    DataFrame with columns group1, group2, chisq, p, p_adjusted (as
+    :func:`~radnb.evaluate.pairwise_delong`) and p_adj (the former name of
+    p_adjusted, kept for one release).
+
+    Examples
+    --------
+    >>> t = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    >>> pw = pairwise_logrank(t, [1] * 9, list("aaabbbccc"), adjust="holm")
+    >>> pw[["group1", "group2"]].values.tolist()
+    [['a', 'b'], ['a', 'c'], ['b', 'c']]
+    """
     t, e = check_surv(time, event)
     cat = as_groups(groups, t.size)
     rows = []
@@ -293,9 +443,10 @@ def pairwise_logrank(time, event, groups, *, adjust: str = "BH", strata=None) ->
         m = np.isin(np.asarray(cat), [a, b])
         sub = pd.Categorical(np.asarray(cat)[m], categories=[a, b])
         st = None if strata is None else np.asarray(strata)[m]
-        r = logrank(t[m], e[m], sub, strata=st)
+        r = logrank_test(t[m], e[m], sub, strata=st)
         rows.append((a, b, r["chisq"], r["p"]))
     out = pd.DataFrame(rows, columns=["group1", "group2", "chisq", "p"])
-    out["p_adj"] = p_adjust(out["p"].to_numpy(), adjust)
+    out["p_adjusted"] = p_adjust(out["p"].to_numpy(), adjust)
+    out["p_adj"] = out["p_adjusted"]  # deprecated name, kept for one release
     out.attrs["adjust"] = adjust
     return out

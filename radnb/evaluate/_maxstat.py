@@ -12,15 +12,14 @@ Sauerbrei & Schumacher (1994) ("Lau94").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
-from radnb.errors import NotFittedError, RadnbError
+from radnb.errors import InvalidParameterError, NotFittedError, RadnbError
 from radnb.evaluate._km import check_surv
+from radnb.evaluate._result import TestResult
 
-__all__: list[str] = []
+__all__ = ["Cutoff", "MaxstatResult", "cutoff", "maxstat_test"]
 
 
 def logrank_scores(time, event) -> np.ndarray:
@@ -63,27 +62,36 @@ def p_lausen94(b: float, n: int, m: np.ndarray) -> float:
     return float(min(max(1 - (norm.cdf(b) - norm.cdf(-b)) + d, 0.0), 1.0))
 
 
-@dataclass(frozen=True)
-class MaxstatResult:
+class MaxstatResult(TestResult):
     """Result of :func:`maxstat_test` (maximally selected log-rank statistic).
 
-    Attributes
-    ----------
+    A :class:`~radnb.evaluate.TestResult` (``df`` is NaN: the statistic has
+    no chi-square reference) with attributes
+
     statistic : the maximum standardized log-rank statistic M.
     p : p-value by ``pmethod``.
     cutpoint : the estimated cut-point (lower group is ``x <= cutpoint``).
-    pmethod : "Lau92" or "Lau94".
+    pmethod : "Lau92" or "Lau94"; minprop, maxprop, n.
     table : DataFrame with columns cut, n_low, statistic for every candidate.
     """
 
-    statistic: float
-    p: float
-    cutpoint: float
-    pmethod: str
-    minprop: float
-    maxprop: float
-    n: int
-    table: pd.DataFrame = field(repr=False, compare=False)
+    __slots__ = ()
+    _KEYS = ("statistic", "p", "cutpoint", "pmethod", "minprop", "maxprop", "n", "table")
+
+    def __init__(self, statistic, p, cutpoint, pmethod, minprop, maxprop, n, table) -> None:
+        details = {
+            "cutpoint": cutpoint,
+            "pmethod": pmethod,
+            "minprop": minprop,
+            "maxprop": maxprop,
+            "n": n,
+            "table": table,
+        }
+        method = f"maximally selected log-rank statistic (R maxstat, pmethod={pmethod})"
+        super().__init__(statistic, float("nan"), p, method, details, keys_order=self._KEYS)
+
+    def __reduce__(self):
+        return (MaxstatResult, tuple(self[k] for k in self._KEYS))
 
     def __repr__(self) -> str:
         return (
@@ -99,13 +107,15 @@ def maxstat_test(
     x = np.asarray(x, dtype=float).reshape(-1)
     t, e = check_surv(time, event)
     if x.size != t.size:
-        raise RadnbError(f"score has {x.size} values but time has {t.size}")
+        raise InvalidParameterError(f"score has {x.size} values but time has {t.size}")
     if not np.isfinite(x).all():
-        raise RadnbError("score contains missing/non-finite values; drop those rows first")
+        raise InvalidParameterError(
+            "score contains missing/non-finite values; drop those rows first"
+        )
     if pmethod not in ("Lau92", "Lau94"):
-        raise RadnbError(f"pmethod must be 'Lau92' or 'Lau94', got {pmethod!r}")
+        raise InvalidParameterError(f"pmethod must be 'Lau92' or 'Lau94', got {pmethod!r}")
     if not 0 <= minprop < maxprop <= 1:
-        raise RadnbError(f"need 0 <= minprop < maxprop <= 1; got {minprop}, {maxprop}")
+        raise InvalidParameterError(f"need 0 <= minprop < maxprop <= 1; got {minprop}, {maxprop}")
     n = x.size
     y = logrank_scores(t, e)
     order = np.argsort(x, kind="mergesort")
@@ -201,7 +211,9 @@ class Cutoff:
         """Learn the cut value(s) from the training ``score`` (and survival)."""
         x = np.asarray(score, dtype=float).reshape(-1)
         if x.size == 0 or not np.isfinite(x).all():
-            raise RadnbError("score must be non-empty and finite; drop missing values first")
+            raise InvalidParameterError(
+                "score must be non-empty and finite; drop missing values first"
+            )
         method = self.method
         self.maxstat_ = None
         if isinstance(method, (int, float, np.number)) and not isinstance(method, bool):
@@ -214,27 +226,31 @@ class Cutoff:
             cuts = np.quantile(x, [1 / 3, 2 / 3])
         elif method == "quantiles":
             if self.quantiles is None:
-                raise RadnbError("method='quantiles' needs quantiles=[...], e.g. [0.25, 0.5, 0.75]")
+                raise InvalidParameterError(
+                    "method='quantiles' needs quantiles=[...], e.g. [0.25, 0.5, 0.75]"
+                )
             q = np.sort(np.asarray(self.quantiles, dtype=float))
             if ((q <= 0) | (q >= 1)).any():
-                raise RadnbError(f"quantiles must lie in (0, 1); got {q}")
+                raise InvalidParameterError(f"quantiles must lie in (0, 1); got {q}")
             cuts = np.quantile(x, q)
         elif method == "maxstat":
             if time is None or event is None:
-                raise RadnbError("method='maxstat' needs the training time and event")
+                raise InvalidParameterError("method='maxstat' needs the training time and event")
             res = maxstat_test(
                 x, time, event, pmethod=self.pmethod, minprop=self.minprop, maxprop=self.maxprop
             )
             self.maxstat_ = res
             cuts = np.array([res.cutpoint])
         else:
-            raise RadnbError(f"method must be one of {_METHODS} or a number; got {method!r}")
+            raise InvalidParameterError(
+                f"method must be one of {_METHODS} or a number; got {method!r}"
+            )
         if np.unique(cuts).size != cuts.size:
             raise RadnbError(f"cut values are not distinct ({cuts}); the score has too many ties")
         k = cuts.size + 1
         labels = list(self.labels) if self.labels is not None else _default_labels(k)
         if len(labels) != k:
-            raise RadnbError(
+            raise InvalidParameterError(
                 f"{cuts.size} cut value(s) make {k} groups but {len(labels)} labels given"
             )
         self.cutoffs_ = cuts
@@ -253,7 +269,7 @@ class Cutoff:
         """The single cut value (two groups); see :attr:`cutoffs` for more."""
         self._check()
         if self.cutoffs_.size != 1:
-            raise RadnbError(f"{self.cutoffs_.size} cut values; use .cutoffs")
+            raise InvalidParameterError(f"{self.cutoffs_.size} cut values; use .cutoffs")
         return float(self.cutoffs_[0])
 
     @property
@@ -287,3 +303,41 @@ class Cutoff:
             cuts = ", ".join(f"{c:.4g}" for c in self.cutoffs_)
             return f"Cutoff(method={self.method!r}, cutoffs=[{cuts}], labels={self.labels_})"
         return f"Cutoff(method={self.method!r}, not fitted)"
+
+
+def cutoff(
+    score,
+    time=None,
+    event=None,
+    *,
+    method="median",
+    quantiles=None,
+    minprop: float = 0.1,
+    maxprop: float = 0.9,
+    pmethod: str = "Lau92",
+    labels=None,
+) -> Cutoff:
+    """Fit risk-group cut-off(s) on the training score; apply with ``.assign``.
+
+    ``method`` is "median", "tertiles", "quantiles" (with ``quantiles=``),
+    "maxstat" (maximally selected log-rank statistic, R ``maxstat.test(...,
+    smethod="LogRank", pmethod="Lau92", minprop=0.1, maxprop=0.9)``, as
+    survminer ``surv_cutpoint``) or a number (a fixed cut). Patients with
+    ``score <= cut`` are in the lower group. See :class:`Cutoff`.
+
+    Examples
+    --------
+    >>> cut = cutoff([1.0, 2.0, 3.0, 4.0], method="median")
+    >>> cut.cutoff
+    2.5
+    >>> list(cut.assign([0.5, 2.5, 9.0]))
+    ['low', 'low', 'high']
+    """
+    return Cutoff(
+        method,
+        quantiles=quantiles,
+        minprop=minprop,
+        maxprop=maxprop,
+        pmethod=pmethod,
+        labels=labels,
+    ).fit(score, time, event)

@@ -1,6 +1,6 @@
 """Calibration and decision curves of predicted risks at a fixed time point.
 
-Private helpers behind :mod:`radnb.evaluate.survival`.
+The public functions are re-exported by :mod:`radnb.evaluate.survival`.
 
 * Calibration: patients are grouped by predicted risk; the mean predicted risk
   of each group is set against the observed risk 1 - KM(t) of the group (with
@@ -16,20 +16,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
+from radnb.evaluate._deprecate import renamed
 from radnb.evaluate._km import check_surv, km_at, km_curve
 
-__all__: list[str] = []
+__all__ = ["calibration_at", "dca_survival", "decision_curve_survival"]
 
 
 def _risk(risk, n, name="risk"):
     r = np.asarray(risk, dtype=float).reshape(-1)
     if r.size != n:
-        raise RadnbError(f"{name} has {r.size} values but time has {n}")
+        raise InvalidParameterError(f"{name} has {r.size} values but time has {n}")
     if not np.isfinite(r).all():
-        raise RadnbError(f"{name} contains missing values; drop those rows first")
+        raise InvalidParameterError(f"{name} contains missing values; drop those rows first")
     if ((r < 0) | (r > 1)).any():
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{name} must be predicted probabilities of the event by the time point "
             f"(in [0, 1]); found {r.min():.3g} to {r.max():.3g}"
         )
@@ -42,21 +43,41 @@ def km_surv_at(t, e, at: float) -> float:
     return float(km_at(km_curve(t, e), [at])["survival"].iloc[0])
 
 
-def calibration_at(time, event, risk, at: float, *, n_groups=10, level=0.95) -> pd.DataFrame:
+def calibration_at(
+    time, event, risk, at: float, *, n_groups=10, conf_type: str = "log", level: float = 0.95
+) -> pd.DataFrame:
+    """Predicted versus observed risk of an event by time ``at``.
+
+    Patients are grouped into ``n_groups`` quantile groups of predicted risk
+    (or pass an array of group labels); each group's mean predicted risk is
+    set against 1 - KM(at) with its Kaplan-Meier CI of type ``conf_type``
+    ("log", R ``survfit``'s default, "log-log" or "plain").
+
+    Returns
+    -------
+    DataFrame with columns group, n, events, predicted, observed, lower, upper.
+
+    Examples
+    --------
+    >>> cal = calibration_at([1, 2, 3, 4, 5, 6], [1, 0, 1, 0, 1, 0],
+    ...                      [0.9, 0.8, 0.7, 0.3, 0.2, 0.1], 3.5, n_groups=2)
+    >>> cal["n"].tolist()
+    [3, 3]
+    """
     t, e = check_surv(time, event)
     r = _risk(risk, t.size)
     if isinstance(n_groups, int):
         if n_groups < 2:
-            raise RadnbError("n_groups must be >= 2")
+            raise InvalidParameterError("n_groups must be >= 2")
         codes = pd.qcut(r, n_groups, labels=False, duplicates="drop")
     else:
         codes = np.asarray(pd.Categorical(np.asarray(n_groups).reshape(-1)).codes)
         if codes.size != t.size:
-            raise RadnbError("groups must have one value per patient")
+            raise InvalidParameterError("groups must have one value per patient")
     rows = []
     for g in np.unique(codes):
         m = codes == g
-        cur = km_curve(t[m], e[m], conf_type="log", level=level)
+        cur = km_curve(t[m], e[m], conf_type=conf_type, level=level)
         s = km_at(cur, [at]).iloc[0]
         rows.append(
             {
@@ -79,7 +100,7 @@ def net_benefit_at(time, event, risks: dict, at: float, thresholds) -> pd.DataFr
     n = t.size
     thr = np.asarray(thresholds, dtype=float)
     if ((thr < 0) | (thr >= 1)).any():
-        raise RadnbError("thresholds must lie in [0, 1)")
+        raise InvalidParameterError("thresholds must lie in [0, 1)")
     s_all = km_surv_at(t, e, at)
     rows = []
     for thr_i in thr:
@@ -104,3 +125,43 @@ def net_benefit_at(time, event, risks: dict, at: float, thresholds) -> pd.DataFr
     out["net_benefit"] = out["tp_rate"] - out["fp_rate"] * out["threshold"] / (1 - out["threshold"])
     out.attrs["time"] = at
     return out
+
+
+def decision_curve_survival(time, event, risks, at: float, *, thresholds=None) -> pd.DataFrame:
+    """Survival decision curve: net benefit at time ``at`` (Kaplan-Meier based).
+
+    The survival counterpart of :func:`radnb.evaluate.decision_curve`
+    (``dca_survival`` is its deprecated former name).
+
+    As R ``dcurves::dca(Surv(time, event) ~ model, time = at)``: patients with
+    predicted risk > threshold are "positive"; true/false positives come from
+    the KM risk by ``at`` among positives. Includes "Treat All" and "Treat None".
+
+    Parameters
+    ----------
+    risks : dict {name: predicted risk of the event by ``at``} (or one array).
+    thresholds : default 0, 0.01, ..., 0.99.
+
+    Returns
+    -------
+    DataFrame with columns variable, label, n, threshold, pos_rate (event risk
+    by ``at``, as dcurves), test_pos_rate, tp_rate, fp_rate, harm, net_benefit.
+
+    Examples
+    --------
+    >>> nb = decision_curve_survival([1, 2, 3, 4], [1, 0, 1, 0], {"m": [0.9, 0.2, 0.8, 0.1]},
+    ...                              3.5, thresholds=[0.5])
+    >>> nb["variable"].tolist()
+    ['all', 'none', 'm']
+    """
+    if not isinstance(risks, dict):
+        risks = {"model": risks}
+    thr = np.round(np.arange(0, 1, 0.01), 2) if thresholds is None else thresholds
+    return net_benefit_at(time, event, risks, at, thr)
+
+
+dca_survival = renamed(
+    decision_curve_survival,
+    "radnb.evaluate.survival.dca_survival",
+    "radnb.evaluate.survival.decision_curve_survival",
+)

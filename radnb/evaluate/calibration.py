@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 from radnb.evaluate._common import (
+    align,
     as_binary,
     as_prob,
     logistic_fit,
@@ -35,6 +36,7 @@ from radnb.evaluate._common import (
     two_sided_p,
     z_quantile,
 )
+from radnb.evaluate._result import TestResult
 
 __all__ = [
     "calibration_curve",
@@ -51,6 +53,7 @@ _EPS = 1e-12
 
 
 def _inputs(y, p, *, open_interval: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    y, p = align({"y": y, "p": p})
     yy = as_binary(y)
     pp = as_prob(p, yy.size, open_interval=open_interval)
     return yy, pp
@@ -122,13 +125,13 @@ def calibration_curve(
 
     yy, pp = _inputs(y, p)
     if n_bins < 1:
-        raise RadnbError(f"n_bins must be >= 1, got {n_bins}")
+        raise InvalidParameterError(f"n_bins must be >= 1, got {n_bins}")
     if strategy == "quantile":
         grp = _quantile_groups(pp, n_bins)
     elif strategy == "uniform":
         grp = np.minimum((pp * n_bins).astype(int), n_bins - 1)
     else:
-        raise RadnbError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
+        raise InvalidParameterError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
     rows = []
     for b in np.unique(grp):
         sel = grp == b
@@ -153,11 +156,11 @@ def calibration_curve(
         ).drop_duplicates(subset="predicted")
         out = pd.concat([out, sm], ignore_index=True)
     elif smoother is not None:
-        raise RadnbError(f"smoother must be 'loess' or None, got {smoother!r}")
+        raise InvalidParameterError(f"smoother must be 'loess' or None, got {smoother!r}")
     return out
 
 
-def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
+def hosmer_lemeshow(y, p, *, g: int = 10) -> TestResult:
     """Hosmer-Lemeshow goodness-of-fit test.
 
     As ``ResourceSelection::hoslem.test(y, p, g = 10)``: patients are grouped
@@ -166,16 +169,20 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
     referred to chi-square with ``g - 2`` degrees of freedom. Tied quantiles
     (e.g. a score with few distinct values) merge groups and empty groups are
     dropped; then ``groups < g`` and ``df = groups - 2`` (R's ``cut`` would
-    stop with an error). ``df = g - 2`` is the development-data reference
+    stop with an error). Cutting at the unique quantiles turns k distinct risks
+    into at most k - 1 groups, so a model with 2 or 3 distinct risks has fewer
+    than the 3 groups the test needs: that raises a :class:`RadnbError` saying
+    so (``evaluation_table`` puts the reason in ``hl_note``). ``df = g - 2`` is the development-data reference
     distribution (risks fitted on the same patients); for risks fixed in
     advance (external validation) Hosmer & Lemeshow suggest ``g`` degrees of
     freedom, and ``g - 2`` is then anti-conservative.
 
     Returns
     -------
-    dict
-        ``statistic, df, p, groups`` and ``table`` (a DataFrame with the
-        observed and expected events per group).
+    TestResult
+        ``statistic, df, p, method`` and in ``details`` ``groups`` and
+        ``table`` (a DataFrame with the observed and expected events per
+        group); keys read as before (``res["p"]``, ``res["table"]``).
 
     Examples
     --------
@@ -189,7 +196,7 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
 
     yy, pp = _inputs(y, p)
     if g < 3:
-        raise RadnbError(f"g must be >= 3, got {g}")
+        raise InvalidParameterError(f"g must be >= 3, got {g}")
     grp = _quantile_groups(pp, g)
     k = int(grp.max()) + 1
     n = np.bincount(grp, minlength=k).astype(float)
@@ -203,7 +210,13 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
     stat = float(terms.sum())
     df = k - 2
     if df < 1:
-        raise RadnbError(f"Hosmer-Lemeshow needs at least 3 distinct risk groups; p has only {k}")
+        distinct = int(np.unique(pp).size)
+        raise RadnbError(
+            f"Hosmer-Lemeshow needs at least 3 risk groups (df = groups - 2); the "
+            f"{distinct} distinct predicted risk(s) fall into only {k} quantile group(s) "
+            f"(R hoslem.test cuts at the unique quantiles of p, so k distinct risks give "
+            f"at most k - 1 groups); a model with so few risk levels cannot be tested this way"
+        )
     table = pd.DataFrame(
         {
             "group": np.arange(k),
@@ -213,7 +226,14 @@ def hosmer_lemeshow(y, p, *, g: int = 10) -> dict:
             "mean_predicted": exp1 / n,
         }
     )
-    return {"statistic": stat, "df": df, "p": float(chi2.sf(stat, df)), "groups": k, "table": table}
+    return TestResult(
+        stat,
+        df,
+        float(chi2.sf(stat, df)),
+        f"Hosmer-Lemeshow (g = {g}, ResourceSelection::hoslem.test)",
+        {"groups": k, "table": table},
+        keys_order=("statistic", "df", "p", "groups", "table"),
+    )
 
 
 def brier_score(y, p) -> float:
@@ -274,10 +294,12 @@ def calibration_intercept_slope(y, p, *, level: float = 0.95) -> dict:
     }
 
 
-def spiegelhalter_z(y, p) -> dict:
+def spiegelhalter_z(y, p) -> TestResult:
     """Spiegelhalter's (1986) Z test of calibration, as ``rms::val.prob``.
 
     ``z = sum((y - p)(1 - 2p)) / sqrt(sum((1 - 2p)^2 p (1 - p)))``, two-sided p.
+    Returns a :class:`~radnb.evaluate.TestResult` (``res["z"]``, ``res["p"]``
+    as before).
 
     Examples
     --------
@@ -291,7 +313,14 @@ def spiegelhalter_z(y, p) -> dict:
     if den == 0:
         raise RadnbError("Spiegelhalter's Z is undefined when every risk is 0, 0.5 or 1")
     z = float(num / den)
-    return {"z": z, "p": two_sided_p(z)}
+    return TestResult(
+        z,
+        float("inf"),
+        two_sided_p(z),
+        "Spiegelhalter z (rms::val.prob)",
+        stat_name="z",
+        keys_order=("z", "p"),
+    )
 
 
 def _ici(y: np.ndarray, p: np.ndarray) -> dict:
@@ -428,7 +457,7 @@ def optimism_corrected_calibration(
     need_both_classes(yy, what="optimism_corrected_calibration")
     Xa = X if hasattr(X, "iloc") else np.asarray(X)
     if len(Xa) != yy.size:
-        raise RadnbError(f"X has {len(Xa)} rows but y has {yy.size}")
+        raise InvalidParameterError(f"X has {len(Xa)} rows but y has {yy.size}")
 
     if hasattr(estimator, "fit"):
         from sklearn.base import clone
@@ -438,7 +467,9 @@ def optimism_corrected_calibration(
     elif callable(estimator):
         make = estimator
     else:
-        raise RadnbError("estimator must be a scikit-learn classifier or a factory returning one")
+        raise InvalidParameterError(
+            "estimator must be a scikit-learn classifier or a factory returning one"
+        )
 
     def take(idx):
         return Xa.iloc[idx] if hasattr(Xa, "iloc") else Xa[idx]

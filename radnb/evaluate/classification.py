@@ -20,13 +20,22 @@ against it:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
-from radnb.evaluate._common import as_binary, as_score, need_both_classes, two_sided_p, z_quantile
+from radnb.errors import InvalidParameterError
+from radnb.evaluate._common import (
+    align,
+    as_binary,
+    as_score,
+    need_both_classes,
+    p_adjust,
+    two_sided_p,
+    z_quantile,
+)
+from radnb.evaluate._result import Estimate, TestResult
 
 __all__ = [
     "AUCResult",
@@ -37,23 +46,31 @@ __all__ = [
     "score_direction",
     "youden_threshold",
     "threshold_metrics",
+    "threshold_metrics_table",
 ]
 
 _DIRECTIONS = ("auto", "<", ">")
 
 
-class AUCResult(NamedTuple):
-    """AUC with its confidence interval; unpacks as ``auc, lower, upper``."""
+@dataclass(frozen=True, repr=False, eq=False)
+class AUCResult(Estimate):
+    """AUC with its confidence interval: an :class:`~radnb.evaluate.Estimate`.
 
-    auc: float
-    lower: float
-    upper: float
+    Unpacks as ``auc, lower, upper``; ``.auc`` is ``.estimate``; ``str()``
+    gives ``"0.889 (0.712-1.000)"``.
+    """
 
-    def __repr__(self) -> str:
-        return f"AUCResult(auc={self.auc:.4f}, lower={self.lower:.4f}, upper={self.upper:.4f})"
+    _name = "AUCResult"
+    _label = "auc"
+    _fields = ("auc", "lower", "upper")  # as the former NamedTuple
 
-    def __str__(self) -> str:
-        return f"{self.auc:.3f} ({self.lower:.3f}-{self.upper:.3f})"
+    @property
+    def auc(self) -> float:
+        return self.estimate
+
+    def _asdict(self) -> dict[str, float]:
+        """``{"auc", "lower", "upper"}``, as the former NamedTuple."""
+        return {"auc": self.estimate, "lower": self.lower, "upper": self.upper}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -76,7 +93,7 @@ def _midrank(x: np.ndarray) -> np.ndarray:
 
 def _check_direction(direction: str) -> str:
     if direction not in _DIRECTIONS:
-        raise RadnbError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
+        raise InvalidParameterError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
     return direction
 
 
@@ -108,6 +125,7 @@ def _resolve(y: np.ndarray, s: np.ndarray, direction: str) -> str:
 
 
 def _prepare(y, score, direction: str) -> tuple[np.ndarray, np.ndarray, str]:
+    y, score = align({"y": y, "score": score})
     yy = as_binary(y)
     s = as_score(score, yy.size)
     need_both_classes(yy, what="ROC analysis")
@@ -182,7 +200,9 @@ def auc_ci(
     y : array of 0/1 or bool
         Outcome, 1 (True) = case.
     score : array of float
-        Predictor; see ``direction``.
+        Predictor; see ``direction``. When ``y`` and ``score`` are both
+        pandas Series they are paired by index label (patient), not by
+        position; indexes holding different labels are an error.
     method : {"delong", "bootstrap"}
         ``"delong"``: normal CI ``auc +- z * se`` with the DeLong (1988)
         variance, clipped to [0, 1], as ``pROC::ci.auc(method = "delong")``.
@@ -200,7 +220,9 @@ def auc_ci(
     Returns
     -------
     AUCResult
-        Named tuple ``(auc, lower, upper)``.
+        An :class:`~radnb.evaluate.Estimate` (``estimate`` = ``auc``,
+        ``lower``, ``upper``, ``se``, ``level``, ``method``) that unpacks as
+        ``(auc, lower, upper)``.
 
     Examples
     --------
@@ -215,10 +237,11 @@ def auc_ci(
         aucs, cov = _delong(yy, s[None, :])
         auc = float(aucs[0])
         se = float(np.sqrt(max(cov[0, 0], 0.0)))
-        return AUCResult(auc, max(0.0, auc - z * se), min(1.0, auc + z * se))
+        lo, hi = max(0.0, auc - z * se), min(1.0, auc + z * se)
+        return AUCResult(auc, lo, hi, se=se, level=level, method="DeLong")
     if method == "bootstrap":
         if n_boot < 1:
-            raise RadnbError(f"n_boot must be >= 1, got {n_boot}")
+            raise InvalidParameterError(f"n_boot must be >= 1, got {n_boot}")
         rng = np.random.default_rng(random_state)
         pos = s[yy == 1]
         neg = s[yy == 0]
@@ -230,8 +253,10 @@ def auc_ci(
             reps[b] = _auc_only(lab, sb)
         alpha = (1 - level) / 2
         lo, hi = np.quantile(reps, [alpha, 1 - alpha])
-        return AUCResult(_auc_only(yy, s), float(lo), float(hi))
-    raise RadnbError(f"method must be 'delong' or 'bootstrap', got {method!r}")
+        se = float(np.std(reps, ddof=1)) if n_boot > 1 else float("nan")
+        method = f"stratified bootstrap ({n_boot} replicates, percentile CI)"
+        return AUCResult(_auc_only(yy, s), float(lo), float(hi), se=se, level=level, method=method)
+    raise InvalidParameterError(f"method must be 'delong' or 'bootstrap', got {method!r}")
 
 
 def _pair_directions(direction) -> tuple[str, str]:
@@ -250,7 +275,7 @@ def delong_test(
     direction: str | tuple[str, str] = "auto",
     y2=None,
     level: float = 0.95,
-) -> dict:
+) -> TestResult:
     """DeLong test comparing two AUCs (paired or unpaired).
 
     Paired (both scores on the same patients): ``z = (auc1 - auc2) /
@@ -267,6 +292,9 @@ def delong_test(
     y : array of 0/1
         Outcome for ``score1`` (and ``score2`` when paired).
     score1, score2 : arrays of float
+        pandas Series (and a Series ``y``) are paired by index label
+        (patient), not by position; their indexes must hold the same labels.
+        Arrays and lists are paired by position.
     paired : bool
     direction : "auto", "<", ">" or a pair of them
         One direction per score; ``"auto"`` is resolved for each score as
@@ -278,9 +306,11 @@ def delong_test(
 
     Returns
     -------
-    dict
-        ``z`` (pROC's Z, or D when unpaired), ``p``, ``auc1, auc2, diff, se,
-        ci=(lower, upper)``, ``df`` (inf when paired) and ``method``.
+    TestResult
+        ``statistic`` (pROC's Z, or D when unpaired; also ``res["z"]``), ``p``,
+        ``df`` (inf when paired), ``method`` and in ``details`` ``auc1, auc2,
+        diff, se, ci=(lower, upper), level``. Keys read as before
+        (``res["p"]``, ``res["ci"]``); also attributes (``res.diff``).
         Identical ROC curves in a paired test give ``z = 0, p = 1`` (as pROC).
 
     Examples
@@ -294,7 +324,8 @@ def delong_test(
     z = z_quantile(level)
     if paired:
         if y2 is not None:
-            raise RadnbError("y2 is only for unpaired tests; pass paired=False")
+            raise InvalidParameterError("y2 is only for unpaired tests; pass paired=False")
+        y, score1, score2 = align({"y": y, "score1": score1, "score2": score2})
         yy = as_binary(y)
         need_both_classes(yy, what="delong_test")
         s1 = as_score(score1, yy.size, name="score1")
@@ -304,6 +335,11 @@ def delong_test(
         var = cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]
         method = "DeLong paired"
     else:
+        if y2 is None:
+            y, score1, score2 = align({"y": y, "score1": score1, "score2": score2})
+        else:
+            y, score1 = align({"y": y, "score1": score1})
+            y2, score2 = align({"y2": y2, "score2": score2})
         yy = as_binary(y)
         yb = yy if y2 is None else as_binary(y2, name="y2")
         need_both_classes(yy, what="delong_test")
@@ -334,17 +370,16 @@ def delong_test(
 
         p = float(2 * t_dist.sf(abs(zval), df)) if se > 0 else (1.0 if diff == 0 else 0.0)
         crit = float(t_dist.ppf(0.5 + level / 2, df)) if se > 0 else 0.0
-    return {
-        "z": float(zval),
-        "p": p,
+    details = {
         "auc1": float(aucs[0]),
         "auc2": float(aucs[1]),
         "diff": diff,
         "se": se,
         "ci": (diff - crit * se, diff + crit * se),
-        "df": float(df),
-        "method": method,
+        "level": level,
     }
+    keys = ("z", "p", "auc1", "auc2", "diff", "se", "ci", "df", "method")
+    return TestResult(float(zval), float(df), p, method, details, stat_name="z", keys_order=keys)
 
 
 def pairwise_delong(
@@ -363,8 +398,9 @@ def pairwise_delong(
     scores : mapping name -> score (or a DataFrame, one column per model)
     direction : "auto", "<", ">" or a mapping name -> direction
         Pass the directions fixed on the training cohort.
-    adjust : {None, "holm", "bonferroni"}
-        Multiplicity adjustment of the p-values (column ``p_adjusted``).
+    adjust : {None, "holm", "bonferroni", "BH", ...}
+        Multiplicity adjustment of the p-values (column ``p_adjusted``), as
+        R ``p.adjust`` (statsmodels' ``multipletests``).
     level : float
 
     Returns
@@ -384,7 +420,7 @@ def pairwise_delong(
     items = list(scores.items())
     names = [k for k, _ in items]
     if len(set(names)) != len(names) or len(names) < 2:
-        raise RadnbError("pairwise_delong needs at least two uniquely named scores")
+        raise InvalidParameterError("pairwise_delong needs at least two uniquely named scores")
 
     def dir_of(name):
         return direction.get(name, "auto") if isinstance(direction, dict) else direction
@@ -408,20 +444,7 @@ def pairwise_delong(
                 }
             )
     out = pd.DataFrame(rows)
-    p = out["p"].to_numpy()
-    k = p.size
-    if adjust is None:
-        out["p_adjusted"] = p
-    elif adjust == "bonferroni":
-        out["p_adjusted"] = np.minimum(p * k, 1.0)
-    elif adjust == "holm":
-        order = np.argsort(p)
-        adj = np.maximum.accumulate(p[order] * (k - np.arange(k)))
-        res = np.empty(k)
-        res[order] = np.minimum(adj, 1.0)
-        out["p_adjusted"] = res
-    else:
-        raise RadnbError(f"adjust must be None, 'holm' or 'bonferroni', got {adjust!r}")
+    out["p_adjusted"] = p_adjust(out["p"].to_numpy(), adjust)
     return out
 
 
@@ -506,10 +529,10 @@ def _clopper_pearson(x: int, n: int, level: float) -> tuple[float, float, float]
     return x / n, lo, hi
 
 
-def threshold_metrics(
+def threshold_metrics_table(
     y, score, threshold: float, *, direction: str = "auto", level: float = 0.95
-) -> dict:
-    """Sensitivity, specificity, accuracy, PPV and NPV at a fixed cut-off.
+) -> pd.DataFrame:
+    """Sensitivity, specificity, accuracy, PPV and NPV at a fixed cut-off, tidy.
 
     A patient is positive when ``score > threshold`` (direction ``"<"``) or
     ``score < threshold`` (``">"``), as pROC. Each metric is a proportion
@@ -519,17 +542,19 @@ def threshold_metrics(
 
     Returns
     -------
-    dict
-        ``{metric: {"estimate", "lower", "upper", "n"}}`` for
-        ``sensitivity, specificity, accuracy, ppv, npv``; ``n`` is the
-        denominator. A metric with an empty denominator is NaN.
+    DataFrame
+        One row per metric (``sensitivity, specificity, accuracy, ppv,
+        npv``), columns ``metric, estimate, lower, upper, n``; ``n`` is the
+        denominator. A metric with an empty denominator is NaN. ``attrs``
+        hold ``threshold``, ``direction`` (as resolved) and ``level``.
 
     Examples
     --------
-    >>> m = threshold_metrics([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.9], 0.5, direction="<")
-    >>> m["sensitivity"]["estimate"], m["specificity"]["estimate"]
-    (1.0, 0.5)
+    >>> tab = threshold_metrics_table([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.9], 0.5, direction="<")
+    >>> tab.set_index("metric").loc[["sensitivity", "specificity"], "estimate"].tolist()
+    [1.0, 0.5]
     """
+    y, score = align({"y": y, "score": score})
     yy = as_binary(y)
     s = as_score(score, yy.size)
     d = _resolve(yy, s, direction) if direction == "auto" else _check_direction(direction)
@@ -547,8 +572,37 @@ def threshold_metrics(
         "ppv": (tp, tp + fp),
         "npv": (tn, tn + fn),
     }
-    out = {}
+    rows = []
     for name, (x, n) in counts.items():
         est, lo, hi = _clopper_pearson(x, n, level)
-        out[name] = {"estimate": est, "lower": lo, "upper": hi, "n": n}
+        rows.append({"metric": name, "estimate": est, "lower": lo, "upper": hi, "n": n})
+    out = pd.DataFrame(rows, columns=["metric", "estimate", "lower", "upper", "n"])
+    out.attrs.update(threshold=float(threshold), direction=d, level=level)
     return out
+
+
+def threshold_metrics(
+    y, score, threshold: float, *, direction: str = "auto", level: float = 0.95
+) -> dict:
+    """Sensitivity, specificity, accuracy, PPV and NPV at a fixed cut-off, as a dict.
+
+    The same numbers as :func:`threshold_metrics_table` (prefer that tidy
+    table), keyed by metric.
+
+    Returns
+    -------
+    dict
+        ``{metric: {"estimate", "lower", "upper", "n"}}`` for
+        ``sensitivity, specificity, accuracy, ppv, npv``.
+
+    Examples
+    --------
+    >>> m = threshold_metrics([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.9], 0.5, direction="<")
+    >>> m["sensitivity"]["estimate"], m["specificity"]["estimate"]
+    (1.0, 0.5)
+    """
+    tab = threshold_metrics_table(y, score, threshold, direction=direction, level=level)
+    return {
+        r.metric: {"estimate": r.estimate, "lower": r.lower, "upper": r.upper, "n": int(r.n)}
+        for r in tab.itertuples(index=False)
+    }

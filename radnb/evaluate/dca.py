@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 from radnb.evaluate._common import as_binary, as_prob
 
 __all__ = ["net_benefit", "decision_curve", "DEFAULT_THRESHOLDS"]
@@ -36,7 +36,7 @@ DEFAULT_THRESHOLDS = np.round(np.arange(0, 100) / 100, 2)
 def _thresholds(thresholds) -> np.ndarray:
     t = DEFAULT_THRESHOLDS if thresholds is None else np.asarray(thresholds, float).reshape(-1)
     if t.size == 0 or np.any((t < 0) | (t >= 1)) or not np.isfinite(t).all():
-        raise RadnbError("thresholds must be probabilities in [0, 1)")
+        raise InvalidParameterError("thresholds must be probabilities in [0, 1)")
     return t
 
 
@@ -44,7 +44,7 @@ def _prevalence(yy: np.ndarray, prevalence: float | None) -> float:
     if prevalence is None:
         return float(yy.mean())
     if not 0 < prevalence < 1:
-        raise RadnbError(f"prevalence must be in (0, 1), got {prevalence}")
+        raise InvalidParameterError(f"prevalence must be in (0, 1), got {prevalence}")
     return float(prevalence)
 
 

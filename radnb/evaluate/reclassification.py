@@ -28,19 +28,22 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 from radnb.evaluate._common import (
+    align,
     as_binary,
     as_prob,
     need_both_classes,
     two_sided_p,
     z_quantile,
 )
+from radnb.evaluate._result import TestResult
 
 __all__ = ["nri", "idi"]
 
 
 def _inputs(y, p_old, p_new):
+    y, p_old, p_new = align({"y": y, "p_old": p_old, "p_new": p_new})
     yy = as_binary(y)
     need_both_classes(yy, what="reclassification")
     po = as_prob(p_old, yy.size, name="p_old")
@@ -117,9 +120,23 @@ def _finish(res: dict, level: float, method: str, boot=None) -> dict:
     return out
 
 
+def _as_result(out: dict) -> TestResult:
+    """The dict of :func:`_finish` as a TestResult whose keys read as the dict did."""
+    details = {k: v for k, v in out.items() if k not in ("z", "p", "method")}
+    return TestResult(
+        out["z"],
+        float("inf"),
+        out["p"],
+        out["method"],
+        details,
+        stat_name="z",
+        keys_order=tuple(out),
+    )
+
+
 def _bootstrap(fn, yy, po, pn, n_boot, random_state) -> np.ndarray:
     if n_boot < 2:
-        raise RadnbError(f"n_boot must be >= 2, got {n_boot}")
+        raise InvalidParameterError(f"n_boot must be >= 2, got {n_boot}")
     rng = np.random.default_rng(random_state)
     ev = np.flatnonzero(yy == 1)
     ne = np.flatnonzero(yy == 0)
@@ -132,7 +149,7 @@ def _bootstrap(fn, yy, po, pn, n_boot, random_state) -> np.ndarray:
 
 def _check_method(method: str) -> None:
     if method not in ("asymptotic", "bootstrap"):
-        raise RadnbError(f"method must be 'asymptotic' or 'bootstrap', got {method!r}")
+        raise InvalidParameterError(f"method must be 'asymptotic' or 'bootstrap', got {method!r}")
 
 
 def nri(
@@ -145,7 +162,7 @@ def nri(
     method: str = "asymptotic",
     n_boot: int = 1000,
     random_state: int | None = 0,
-) -> dict:
+) -> TestResult:
     """Net reclassification improvement of ``p_new`` over ``p_old``.
 
     Parameters
@@ -162,7 +179,8 @@ def nri(
 
     Returns
     -------
-    dict
+    TestResult
+        ``statistic`` (z), ``p``, ``method`` and the keys of the former dict:
         ``estimate, se, lower, upper, z, p, level, method, events, nonevents,
         se_events, se_nonevents`` (the event and non-event components),
         the up/down counts, ``cutoffs`` and, for the categorical NRI,
@@ -185,7 +203,9 @@ def nri(
     else:
         cuts = np.sort(np.asarray(cutoffs, dtype=float).reshape(-1))
         if cuts.size == 0 or np.any((cuts <= 0) | (cuts >= 1)):
-            raise RadnbError("cutoffs must be risks strictly between 0 and 1, e.g. [0.1, 0.3]")
+            raise InvalidParameterError(
+                "cutoffs must be risks strictly between 0 and 1, e.g. [0.1, 0.3]"
+            )
 
         def fn(a, b, c):
             return _nri_core(a, _categories(b, cuts), _categories(c, cuts))
@@ -210,7 +230,7 @@ def nri(
             pd.Series(cn, name="new"),
             dropna=False,
         )
-    return out
+    return _as_result(out)
 
 
 def idi(
@@ -222,7 +242,7 @@ def idi(
     method: str = "asymptotic",
     n_boot: int = 1000,
     random_state: int | None = 0,
-) -> dict:
+) -> TestResult:
     """Integrated discrimination improvement of ``p_new`` over ``p_old``.
 
     IDI = (mean new - mean old risk among events) - (same among non-events),
@@ -232,7 +252,8 @@ def idi(
 
     Returns
     -------
-    dict
+    TestResult
+        ``statistic`` (z), ``p``, ``method`` and the keys of the former dict:
         ``estimate, se, lower, upper, z, p, level, method, events, nonevents,
         se_events, se_nonevents``; ``events`` is the mean risk increase among
         events ("improveSens"), ``nonevents`` the mean decrease among
@@ -250,4 +271,4 @@ def idi(
     boot = (
         _bootstrap(_idi_core, yy, po, pn, n_boot, random_state) if method == "bootstrap" else None
     )
-    return _finish(res, level, method, boot)
+    return _as_result(_finish(res, level, method, boot))

@@ -100,6 +100,8 @@ def evaluation_table(
                     hl_stat, hl_p = float(hl["statistic"]), float(hl["p"])
                 except Exception as exc:  # noqa: BLE001 - too few distinct risks for groups
                     hl_note = f"Hosmer-Lemeshow not computed: {exc}"
+            elif yk.size:
+                hl_note = "Hosmer-Lemeshow not computed: the outcome has only one class here"
         row.update(brier=brier, hl_statistic=hl_stat, hl_p=hl_p, hl_note=hl_note)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -35,9 +35,6 @@ __all__ = [
     "write_settings",
 ]
 
-_HASH_MEMO: dict[tuple, str] = {}
-_CHUNK = 1 << 20
-
 
 def default_cache_dir() -> Path:
     """``$RADNB_CACHE_DIR/radiomics`` or ``~/.cache/radnb/radiomics``."""
@@ -46,17 +43,12 @@ def default_cache_dir() -> Path:
     return root / "radiomics"
 
 
-def _hash_one(path: Path, h) -> None:
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-
-
 def file_hash(path: str | PathLike) -> str:
     """BLAKE2b (128-bit) of a file's bytes, or of every file in a DICOM folder.
 
-    Memoised per process on (path, size, mtime, inode), so re-hashing an
-    unchanged file is free.
+    The same hash as :func:`radnb.io.content_hash` (computed in one pass with
+    the file's integrity check, memoised per process on path, size, mtime and
+    inode). Devices and pipes are refused.
 
     Examples
     --------
@@ -66,21 +58,9 @@ def file_hash(path: str | PathLike) -> str:
     >>> file_hash(p)
     'cf4ab791c62b8d2b2109c90275287816'
     """
-    path = Path(path)
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
-    if key in _HASH_MEMO:
-        return _HASH_MEMO[key]
-    h = hashlib.blake2b(digest_size=16)
-    if path.is_dir():
-        for f in sorted(p for p in path.rglob("*") if p.is_file()):
-            h.update(str(f.relative_to(path)).encode())
-            _hash_one(f, h)
-    else:
-        _hash_one(path, h)
-    digest = h.hexdigest()
-    _HASH_MEMO[key] = digest
-    return digest
+    from radnb._files import content_hash  # not radnb.io: io imports dicom.masks, which imports us
+
+    return content_hash(path)
 
 
 def _canonical(obj: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import PatientError
+from radnb.errors import PatientError, clean_message
 
 __all__ = [
     "CropCache",
@@ -192,13 +192,14 @@ def crop_image(image, mask, spec: CropSpec, *, sequence: str | None = None) -> n
     """
     import SimpleITK as sitk
 
-    from radnb.io import check_same_grid
+    from radnb import io
 
-    check_same_grid(image, mask)
+    mask = io.match_grid(image, mask)
     m = sitk.GetArrayViewFromImage(mask)
     nz = np.nonzero(m)
     if nz[0].size == 0:
-        raise PatientError("mask is empty; nothing to crop")
+        raise io.empty_mask_error(None)
+    io.check_finite(image, mask)
     spacing = np.asarray(image.GetSpacing(), float)  # x, y, z
     how = intensity_for(spec.intensity, sequence)
     if spec.dims == 2:
@@ -238,6 +239,13 @@ def crop_image(image, mask, spec: CropSpec, *, sequence: str | None = None) -> n
         defaultPixelValue=pad, outputPixelType=sitk.sitkFloat32, **ref,
     )  # fmt: skip
     arr = sitk.GetArrayFromImage(img).astype(np.float32, copy=False)
+    bad = int((~np.isfinite(arr)).sum())
+    if bad:
+        raise PatientError(
+            f"the crop box holds {bad} NaN / infinite voxel(s) of the image (near the mask); "
+            "the network's features would be NaN. Fix the export or fill them first",
+            check="non_finite",
+        )
     region = np.ones(arr.shape, bool)
     if how[0] in ("zscore", "percentile"):
         from scipy.ndimage import distance_transform_edt
@@ -255,33 +263,24 @@ def crop_image(image, mask, spec: CropSpec, *, sequence: str | None = None) -> n
 
 
 # ---------------------------------------------------------------------- caching
-_HASH_MEMO: dict[tuple, str] = {}
-
-
-def _file_hash(path: Path) -> str:
-    """sha256 of a file (or of all files of a DICOM folder), memoised by size/mtime."""
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    stat = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
-    if stat in _HASH_MEMO:
-        return _HASH_MEMO[stat]
-    h = hashlib.sha256()
-    for f in files:
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    _HASH_MEMO[stat] = digest = h.hexdigest()
-    return digest
-
-
 def crop_key(cohort, pid: str, sequence: str, spec: CropSpec) -> str:
-    """Cache key of one crop: content hashes of image and mask plus the settings."""
+    """Cache key of one crop: content hashes of image and mask plus the settings.
+
+    "" (not cached) when a file is missing or not a regular file; the read
+    then reports it.
+    """
+    from radnb import io
+
     img = cohort.image_path(pid, sequence)
     msk = cohort.mask_path(pid, sequence)
-    if img is None or msk is None or not img.exists() or not msk.exists():
+    try:
+        hashes = [io.content_hash(img), io.content_hash(msk)]
+    except (OSError, TypeError, PatientError):
         return ""
-    payload = "|".join(
-        [str(_VERSION), _file_hash(img), _file_hash(msk), str(cohort.label), spec.as_json(sequence)]
-    )
+    extra = [str(getattr(cohort, "mask_threshold", None))]
+    if hasattr(cohort, "read_options_for"):
+        extra.append(json.dumps(cohort.read_options_for(sequence), sort_keys=True, default=str))
+    payload = "|".join([str(_VERSION), *hashes, str(cohort.label), *extra, spec.as_json(sequence)])
     return hashlib.sha256(payload.encode()).hexdigest()[:40]
 
 
@@ -424,9 +423,9 @@ class CropDataset(_torch_dataset_base()):  # type: ignore[misc]
             mask = self.cohort.mask(pid, seq)
             arr = crop_image(image, mask, self.spec, sequence=seq)
         except PatientError as exc:
-            if exc.patient_id is None:
-                raise PatientError(exc.reason, patient_id=pid, sequence=seq) from None
-            raise
+            path = self.cohort.mask_path(pid, seq) if exc.check != "non_finite" else None
+            path = path or self.cohort.image_path(pid, seq)
+            raise exc.located(patient_id=pid, sequence=seq, path=str(path)) from None
         if key and self.cache is not None:
             self.cache.put(key, arr)
         return arr, key, False
@@ -445,9 +444,12 @@ class CropDataset(_torch_dataset_base()):  # type: ignore[misc]
         try:
             arr = self.crop(index)
             err = ""
+        except PatientError as exc:  # reported per patient, the run goes on
+            arr = np.zeros(self.item_shape, np.float32)
+            err = exc.detail
         except Exception as exc:  # noqa: BLE001 - reported per patient, the run goes on
             arr = np.zeros(self.item_shape, np.float32)
-            err = f"{type(exc).__name__}: {exc}"
+            err = clean_message(exc)
         return {
             "image": torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)),
             "patient_id": pid,

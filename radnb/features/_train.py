@@ -15,6 +15,7 @@ from radnb.errors import CohortError, NotFittedError
 from radnb.features import set_errors
 from radnb.features._backbones import build_backbone, feature_dim, load_weights
 from radnb.features._crops import CropDataset, CropSpec
+from radnb.features._result import FeatureResult
 
 __all__ = ["DLScoreModel", "train_dl_score"]
 
@@ -109,8 +110,13 @@ class DLScoreModel:
         batch_size: int = 16,
         cache: Any = None,
         progress: bool = False,
-    ) -> pd.DataFrame:
-        """Probability per patient (column ``dl_score``); failures in ``attrs['errors']``."""
+        as_result: bool = False,
+    ) -> pd.DataFrame | FeatureResult:
+        """Probability per patient (column ``dl_score``); failures in ``attrs['errors']``.
+
+        ``as_result=True`` returns a :class:`~radnb.features.FeatureResult`
+        (``features`` = the scores, ``errors`` = the failures) instead.
+        """
         self._check()
         c = self.config
         spec = CropSpec(**c["crop"])
@@ -118,8 +124,20 @@ class DLScoreModel:
         X, errors = ds.load_all(progress=progress)
         p = _predict_array(self.net_, X, device=device, batch_size=batch_size, amp=c["amp"])
         df = pd.DataFrame({"dl_score": p}, index=pd.Index(ds.cohort.patient_ids, name="patient_id"))
-        df = df.drop(index=list(errors["patient_id"]))
-        return set_errors(df, errors)
+        df = set_errors(df.drop(index=list(errors["patient_id"])), errors)
+        return FeatureResult.from_frame(df, **self._provenance()) if as_result else df
+
+    def _provenance(self) -> dict:
+        c = self.config
+        return {"step": "dl_score", "sequences": list(c["sequences"]), "crop": dict(c["crop"])}
+
+    @property
+    def scores_result(self) -> FeatureResult:
+        """The training run's :attr:`scores` as a :class:`~radnb.features.FeatureResult`."""
+        scores = getattr(self, "scores", None)
+        if scores is None:
+            raise NotFittedError("this DLScoreModel has no scores; train it with train_dl_score")
+        return FeatureResult.from_frame(scores, **self._provenance())
 
     def save(self, path: str | os.PathLike) -> None:
         """Save weights and settings (``torch.save`` of tensors + a JSON string)."""

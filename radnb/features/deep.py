@@ -40,6 +40,7 @@ from radnb.features._crops import (
     errors_frame,
     intensity_for,
 )
+from radnb.features._result import FeatureResult
 from radnb.features._train import DLScoreModel, train_dl_score
 
 __all__ = [
@@ -92,7 +93,8 @@ def extract_deep_features(
     num_workers: int | str = "auto",
     random_state: int = 0,
     progress: bool = True,
-) -> pd.DataFrame:
+    as_result: bool = False,
+) -> pd.DataFrame | FeatureResult:
     """Globally pooled ResNet features of each patient's tumour crop, per sequence.
 
     A per-patient step (nothing is fitted): each crop goes through the backbone
@@ -121,15 +123,18 @@ def extract_deep_features(
     num_workers : DataLoader workers (``"auto"``: up to 8 on CUDA, 0 on CPU).
     random_state : seed of the random initialisation when ``weights=None``.
     progress : show a progress bar.
+    as_result : return a :class:`~radnb.features.FeatureResult` (``features``,
+        ``errors``, ``provenance``) instead of the DataFrame.
 
     Returns
     -------
-    DataFrame
+    DataFrame or FeatureResult
         Indexed by ``patient_id``, columns ``<sequence>__dl_<i>``. A sequence
         that failed for a patient is NaN; patients failing every sequence are
         left out. ``df.attrs["errors"]`` holds the failures as records
         (patient_id, sequence, message); :func:`radnb.features.errors_table`
-        gives them as a DataFrame.
+        gives them as a DataFrame. With ``as_result=True``: the same table as
+        ``result.features`` and the failures as ``result.errors``.
 
     Examples
     --------
@@ -208,16 +213,28 @@ def extract_deep_features(
                     if k and cache.get(k) is None:
                         cache.put(k, batch["image"][j].numpy().copy())
         values = torch.cat(feats).cpu().numpy() if feats else np.zeros((0, n_feat), np.float32)
-    return _to_frame(values, meta, sequences, cohort.patient_ids, errors)
+    df = _to_frame(values, meta, sequences, cohort.patient_ids, errors)
+    if not as_result:
+        return df
+    return FeatureResult.from_frame(
+        df, step="deep", backbone=backbone, dims=dims, sequences=list(sequences),
+        weights=None if weights is None or isinstance(weights, Mapping) else str(weights),
+        crop=dict(crop_kws or {}), random_state=random_state,
+    )  # fmt: skip
 
 
 def _to_frame(values, meta, sequences, pids, errors) -> pd.DataFrame:
     n_feat = values.shape[1]
     blocks = {s: np.full((len(pids), n_feat), np.nan, np.float32) for s in sequences}
     row = {p: i for i, p in enumerate(pids)}
+    errors = list(errors)
     for v, (pid, seq, err) in zip(values, meta, strict=True):
-        if not err:
-            blocks[seq][row[pid]] = v
+        if err:
+            continue
+        if not np.isfinite(v).all():  # never a silent drop: say so in the errors table
+            errors.append((pid, seq, "the network's features are NaN / infinite for this crop"))
+            continue
+        blocks[seq][row[pid]] = v
     frames = [
         pd.DataFrame(blocks[s], index=pd.Index(pids, name="patient_id"),
                      columns=[f"{s}__dl_{i}" for i in range(n_feat)])

@@ -2,7 +2,7 @@
 
 :class:`HabitatModel` learns habitats on a training cohort and maps every
 patient (training, test, external) onto them; :func:`habitat_features` turns the
-maps into a feature table (see :mod:`radnb.features.habitat_features`).
+maps into a feature table (see :mod:`radnb.features.habitat_metrics`).
 
 Designs (``design=``):
 
@@ -10,6 +10,7 @@ Designs (``design=``):
     1. per patient, k-means on voxel features into ``n_supervoxels`` supervoxels;
     2. population k-means on the supervoxel descriptors (mean voxel features) of the
        training patients, ``k`` chosen by ``criterion`` over ``k_range``.
+
     Voxels of any patient are labelled through their own supervoxels: each
     supervoxel takes the habitat of the nearest trained centroid
     (``assign="voxel"`` labels each voxel by its nearest centroid instead).
@@ -27,15 +28,24 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
-from radnb.errors import NotFittedError, PatientError, RadnbError
+from radnb.errors import (
+    InvalidParameterError,
+    NotFittedError,
+    PatientError,
+    RadnbError,
+    clean_message,
+)
 from radnb.features import _kmeans, _voxel
+from radnb.features.habitat_metrics import AUTO_MIN_PATIENTS
 
 __all__ = ["HabitatMaps", "HabitatModel", "habitat_features"]
 
@@ -44,18 +54,47 @@ _DESIGNS = ("two_step", "one_step", "pooled")
 _FORMAT = "radnb.HabitatModel/1"
 
 
-class HabitatMaps(dict):
-    """``patient_id -> SimpleITK`` label image (habitats ``1..k``, 0 outside the mask).
+@dataclass(frozen=True, repr=False, eq=False)
+class HabitatMaps(Mapping):
+    """What :meth:`HabitatModel.transform` returns: the maps and what failed.
 
-    A plain dict with two extra attributes: ``errors`` (DataFrame ``patient_id,
-    sequence, message`` of the patients that failed) and ``n_habitats``
-    (the model's k; ``None`` for the one-step design, where k varies).
+    A read-only mapping ``patient_id -> SimpleITK`` label image (habitats
+    ``1..k``, 0 outside the mask): ``maps["p001"]``, ``len(maps)``,
+    ``maps.items()`` work as on a dict.
+
+    Attributes
+    ----------
+    maps : dict
+        ``patient_id -> SimpleITK.Image``.
+    errors : DataFrame
+        ``patient_id, sequence, message`` of the patients that failed.
+    n_habitats : int or None
+        The model's k; ``None`` for the one-step design, where k varies.
+
+    Examples
+    --------
+    >>> m = HabitatMaps({"p1": "image"}, n_habitats=3)
+    >>> m["p1"], len(m), list(m), m.n_habitats, len(m.errors)
+    ('image', 1, ['p1'], 3, 0)
     """
 
-    def __init__(self, *args: Any, errors: pd.DataFrame | None = None, n_habitats=None, **kw):
-        super().__init__(*args, **kw)
-        self.errors = errors if errors is not None else _errors_frame([])
-        self.n_habitats = n_habitats
+    maps: Mapping[str, Any] = field(default_factory=dict)
+    errors: pd.DataFrame | None = None
+    n_habitats: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "maps", dict(self.maps))
+        if self.errors is None:
+            object.__setattr__(self, "errors", _errors_frame([]))
+
+    def __getitem__(self, pid: str) -> Any:
+        return self.maps[pid]
+
+    def __iter__(self):
+        return iter(self.maps)
+
+    def __len__(self) -> int:
+        return len(self.maps)
 
     def __repr__(self) -> str:
         k = "varies" if self.n_habitats is None else self.n_habitats
@@ -70,17 +109,11 @@ def _error_row(pid: str, exc: Exception) -> dict:
     return {
         "patient_id": str(pid),
         "sequence": getattr(exc, "sequence", None),
-        "message": getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}",
+        "message": exc.detail if isinstance(exc, PatientError) else clean_message(exc),
     }
 
 
-def _base():
-    from sklearn.base import BaseEstimator
-
-    return BaseEstimator
-
-
-class HabitatModel(_base()):
+class HabitatModel(BaseEstimator):
     """Habitat clustering fitted on a training cohort (scikit-learn style).
 
     ``fit`` sees the **training cohort only** (pass ``cohort.subset(split="train")``):
@@ -198,43 +231,59 @@ class HabitatModel(_base()):
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         if self.criterion not in _CRITERIA:
-            raise ValueError(f"criterion={self.criterion!r}; choose from {_CRITERIA}")
+            raise InvalidParameterError(f"criterion={self.criterion!r}; choose from {_CRITERIA}")
         if self.design not in _DESIGNS:
-            raise ValueError(f"design={self.design!r}; choose from {_DESIGNS}")
+            raise InvalidParameterError(f"design={self.design!r}; choose from {_DESIGNS}")
         if self.assign not in ("supervoxel", "voxel"):
-            raise ValueError(f"assign={self.assign!r}; choose 'supervoxel' or 'voxel'")
+            raise InvalidParameterError(f"assign={self.assign!r}; choose 'supervoxel' or 'voxel'")
         if self.normalise not in ("patient", "cohort", "none"):
-            raise ValueError(f"normalise={self.normalise!r}; choose 'patient', 'cohort' or 'none'")
+            raise InvalidParameterError(
+                f"normalise={self.normalise!r}; choose 'patient', 'cohort' or 'none'"
+            )
         unknown = [f for f in self.voxel_features if f not in _voxel.VOXEL_FEATURES]
         if unknown or not self.voxel_features:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"voxel_features {list(self.voxel_features)} invalid; choose from "
                 f"{_voxel.VOXEL_FEATURES}"
             )
         unknown_w = set(self.feature_weights or {}) - set(self.voxel_features)
         if unknown_w:
-            raise ValueError(f"feature_weights for {sorted(unknown_w)} not in voxel_features")
+            raise InvalidParameterError(
+                f"feature_weights for {sorted(unknown_w)} not in voxel_features"
+            )
         if self.n_habitats != "auto":
             if not isinstance(self.n_habitats, (int, np.integer)) or self.n_habitats < 1:
-                raise ValueError(f"n_habitats={self.n_habitats!r}; pass 'auto' or an int >= 1")
+                raise InvalidParameterError(
+                    f"n_habitats={self.n_habitats!r}; pass 'auto' or an int >= 1"
+                )
         lo, hi = self.k_range
         if not (2 <= lo <= hi):
-            raise ValueError(f"k_range={self.k_range!r}; need 2 <= min <= max")
+            raise InvalidParameterError(f"k_range={self.k_range!r}; need 2 <= min <= max")
         if self.n_supervoxels < 2:
-            raise ValueError("n_supervoxels must be at least 2")
+            raise InvalidParameterError("n_supervoxels must be at least 2")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once ``fit`` (or :meth:`load`) has set ``n_habitats_``."""
+        return hasattr(self, "n_habitats_")
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "n_habitats_"):
+        """scikit-learn's ``check_is_fitted``, raising radnb's :class:`NotFittedError`."""
+        from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+        from sklearn.utils.validation import check_is_fitted
+
+        try:
+            check_is_fitted(self)
+        except SklearnNotFittedError as exc:
             raise NotFittedError(
                 "this HabitatModel is not fitted yet; call fit(training_cohort) or "
                 "HabitatModel.load(path) first"
-            )
+            ) from exc
 
     def _sequences_for(self, cohort) -> list[str]:
         seqs = list(self.sequences) if self.sequences is not None else list(cohort.sequences)
         missing = [s for s in seqs if s not in cohort.sequences]
         if missing:
-            raise RadnbError(
+            raise InvalidParameterError(
                 f"sequences {missing} are not in the cohort (it has {cohort.sequences}); "
                 "pass sequences= with the cohort's names"
             )
@@ -249,20 +298,30 @@ class HabitatModel(_base()):
         """Read one patient; return (X, names, inside, box, mask image)."""
         import SimpleITK as sitk
 
-        from radnb.io import check_same_grid
+        from radnb import io
 
         mask_img = cohort.mask(pid, seqs[0])
         mask = sitk.GetArrayFromImage(mask_img).astype(bool)
+        where = dict(patient_id=pid, sequence=seqs[0], path=str(cohort.mask_path(pid, seqs[0])))
+        if not mask.any():
+            raise io.empty_mask_error(cohort.label, **where)
         if mask.sum() < 2:
-            raise PatientError("mask has fewer than 2 voxels", patient_id=pid, sequence=seqs[0])
+            raise PatientError("the mask has 1 tumour voxel; habitats need at least 2",
+                               check="tiny_mask", **where)  # fmt: skip
         arrays = {}
         for s in seqs:
             img = cohort.image(pid, s)
-            check_same_grid(img, mask_img, patient_id=pid, sequence=s)
+            where = dict(patient_id=pid, sequence=s, path=str(cohort.image_path(pid, s)))
+            m_s = io.match_grid(img, mask_img, **where)
+            # NaN inside the mask or where the voxel kernels reach: this patient's error
+            io.check_finite(img, m_s, margin=int(self.kernel_radius) + 2, **where)
             arrays[s] = sitk.GetArrayFromImage(img)
         x, names, box = _voxel.voxel_features(
             arrays, mask, features=self.voxel_features, kernel_radius=self.kernel_radius
         )
+        if not np.isfinite(x).all():
+            raise PatientError("voxel features are not finite (extreme intensities?)",
+                               check="non_finite", patient_id=pid)  # fmt: skip
         if self.normalise == "patient":
             x = _voxel.robust_normalise(x)
         elif self.normalise == "cohort" and not raw:
@@ -389,9 +448,12 @@ class HabitatModel(_base()):
             Nothing from any other patient is used.
         y : ignored (scikit-learn signature).
         train : split value(s) to fit on; ``None`` uses every patient of ``cohort``.
-        client : a ``dask.distributed.Client`` to run the per-patient step on
-            (see :mod:`radnb.parallel`); ``None`` runs in this process.
-        progress : show a progress bar.
+        client : where the per-patient step runs, as in every cohort-level call
+            (:func:`radnb.parallel.run_tasks`): ``None`` lets radnb choose (a
+            local Dask cluster from :data:`AUTO_MIN_PATIENTS` patients, when
+            Dask is installed; this process otherwise), ``"serial"`` this
+            process, ``"local"`` the local cluster, or a ``Client`` / address.
+        progress : show a progress bar (``True``) or not.
 
         Returns
         -------
@@ -462,7 +524,26 @@ class HabitatModel(_base()):
         self.n_habitats_ = int(k)
         self.scores_ = pd.Series(scores, name=self.criterion, dtype=float)
         self.scores_.index.name = "k"
+        edge = self._k_edge()
+        if edge:
+            warnings.warn(
+                f"HabitatModel chose k = {k}, the {edge} end of k_range={tuple(self.k_range)} "
+                f"({self.criterion} is best there): the best k may lie outside the range; "
+                "widen k_range, or fix n_habitats, and look at plot_scores()",
+                stacklevel=2,
+            )
         return self
+
+    def _k_edge(self) -> str | None:
+        """``"lower"`` / ``"upper"`` when the chosen k is at an end of the scored range."""
+        s = getattr(self, "scores_", None)
+        if self.n_habitats != "auto" or s is None or len(s) < 2:
+            return None
+        if self.n_habitats_ == s.index.min():
+            return "lower"
+        if self.n_habitats_ == s.index.max():
+            return "upper"
+        return None
 
     # ------------------------------------------------------------------ transform
     def transform(self, cohort, *, client=None, progress: bool = False) -> HabitatMaps:
@@ -524,6 +605,26 @@ class HabitatModel(_base()):
                     label=f"chosen k = {self.n_habitats_}",
                 )
                 ax.legend(frameon=False)
+            edge = self._k_edge()
+            if edge:
+                ax.axvspan(
+                    self.n_habitats_ - 0.5,
+                    self.n_habitats_ + 0.5,
+                    color=PALETTE[5],
+                    alpha=0.15,
+                    gid="k-edge",
+                )
+                ax.text(
+                    0.5,
+                    0.02,
+                    f"k at the {edge} end of k_range: the best k may lie outside it",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color=PALETTE[5],
+                    gid="k-edge-note",
+                )
         ax.set_xlabel("number of habitats k")
         ax.set_ylabel(self.criterion.replace("_", " "))
         return style_ax(ax, title=f"Habitat number selection ({self.design})")
@@ -616,32 +717,26 @@ def _safe(func, model, cohort, seqs, pid):
 
 
 def _run_patients(func, model, cohort, pids, seqs, *, client, progress: bool, what: str):
-    """Run ``func`` per patient, here or through :func:`radnb.parallel.run_tasks`.
+    """Run ``func`` per patient through :func:`radnb.parallel.run_tasks`.
 
-    Returns (outputs by patient, error rows). ``client=None`` runs in this
-    process (the voxel work is light; a cluster pays off for large cohorts).
+    Returns (outputs by patient, error rows). ``client=None`` follows run_tasks'
+    rule with a threshold of :data:`AUTO_MIN_PATIENTS` (the voxel work is
+    light; a cluster pays off for large cohorts only).
     """
     import functools
 
+    from radnb.parallel import run_tasks
+
     pids = list(pids)
     task = functools.partial(_safe, func, model, cohort, seqs)
-    if client is None or client == "serial":
-        it = map(task, pids)
-        if progress:
-            from tqdm.auto import tqdm
-
-            it = tqdm(it, total=len(pids), desc=f"habitats: {what}")
-        results = list(it)
-    else:
-        from radnb.parallel import run_tasks
-
-        results = []
-        for i, out in run_tasks(
-            task, pids, client=client, progress=progress, desc=f"habitats: {what}", min_tasks=1
-        ):
-            if isinstance(out, Exception):
-                out = (pids[i], None, _error_row(pids[i], out))
-            results.append(out)
+    results = []
+    for i, out in run_tasks(
+        task, pids, client=client, progress=progress, desc=f"habitats: {what}",
+        min_tasks=AUTO_MIN_PATIENTS if client is None else 1,
+    ):  # fmt: skip
+        if isinstance(out, Exception):
+            out = (pids[i], None, _error_row(pids[i], out))
+        results.append(out)
     outputs, errors = {}, []
     for pid, out, err in results:
         if err is not None:
@@ -652,7 +747,7 @@ def _run_patients(func, model, cohort, pids, seqs, *, client, progress: bool, wh
 
 
 def habitat_features(maps, cohort=None, **kws) -> pd.DataFrame:
-    """Feature table from habitat maps; see :func:`radnb.features.habitat_features.habitat_features`."""
-    from radnb.features.habitat_features import habitat_features as _hf
+    """Feature table from habitat maps; see :func:`radnb.features.habitat_metrics.habitat_features`."""
+    from radnb.features.habitat_metrics import habitat_features as _hf
 
     return _hf(maps, cohort, **kws)

@@ -14,7 +14,6 @@ Feature columns are named ``<sequence>__<imagetype>_<class>_<feature>``, e.g.
 
 from __future__ import annotations
 
-import html
 import importlib.metadata
 import logging
 from collections.abc import Mapping, Sequence
@@ -26,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import CohortError, PatientError
+from radnb.errors import CohortError, PatientError, clean_message
 from radnb.features import _cache
+from radnb.features._result import FeatureResult
 from radnb.features.presets import PRESETS, resolve_params
 
 __all__ = [
@@ -105,7 +105,7 @@ def _as_image(obj, what: str):
         return obj
     from radnb import io
 
-    return io.read_image(obj)
+    return io.read_image(obj, sequence=None)
 
 
 def _split(result: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
@@ -129,19 +129,50 @@ def _real(v: Any) -> float:
     return float(a)
 
 
-def _compute(image, mask, params, *, label, steps, reference=None, mask_grid=None):
-    """Preprocess and extract one case; returns (features, diagnostics)."""
+def _is_flat(image) -> bool:
+    size = image.GetSize()
+    return len(size) == 2 or (len(size) == 3 and size[2] == 1)
+
+
+def _filtered(params) -> bool:
+    """True when image types other than Original are on (their filters reach outside the mask)."""
+    return any(k.lower() != "original" for k in (params.get("imageType") or {"Original": {}}))
+
+
+def _compute(image, mask, params, *, label, steps, reference=None, mask_grid=None,
+             threshold=None, tolerance=None):  # fmt: skip
+    """Check, preprocess and extract one case; returns (features, diagnostics).
+
+    Raises :class:`PatientError` (with its ``check``) for a mask that is not a
+    label map, grids that differ beyond ``tolerance``, NaN voxels in the region
+    used, an empty mask, or a 2D image without ``force2D``.
+    """
     from radnb import io
     from radnb.preprocess import apply_steps
 
-    mask = io.binarize_mask(mask, label)
+    setting = params.get("setting", {})
+    if _is_flat(image) and not setting.get("force2D"):
+        raise PatientError(
+            f"image is 2D or a single slice (size {image.GetSize()}); 3D shape and texture "
+            "features would be NaN or wrong. Use the full volume, or for a 2D study set "
+            "setting force2D: true and featureClass shape2D",
+            check="dimension",
+        )
+    mask = io.binarize_mask(mask, label, threshold=threshold)
+    if mask_grid is not None:
+        mask = io.match_grid(mask_grid, mask, tol=tolerance)
+    elif reference is None:
+        mask = io.match_grid(image, mask, tol=tolerance)
     if steps.get("n4") or steps.get("normalize") or reference is not None or mask_grid is not None:
         image, mask = apply_steps(image, mask, steps, reference=reference, mask_grid=mask_grid)
+        mask = io.match_grid(image, mask, tol=tolerance)
     import SimpleITK as sitk
 
     if not np.any(sitk.GetArrayViewFromImage(mask)):
-        raise ValueError("the mask is empty (no voxel of the chosen label on the image grid)")
-    result = _extractor(params).execute(image, mask, label=int(params["setting"].get("label", 1)))
+        raise io.empty_mask_error(label, where=" on the image grid")
+    margin = int(setting.get("padDistance", 5)) if _filtered(params) else 0
+    io.check_finite(image, mask, margin=margin)
+    result = _extractor(params).execute(image, mask, label=int(setting.get("label", 1)))
     return _split(result)
 
 
@@ -222,42 +253,60 @@ def _check_steps(preprocess):
 
 def _extract_task(task: Mapping[str, Any]) -> dict[str, Any]:
     """Worker side of one (patient, sequence): read, compute, write the cache entry."""
-    from radnb import io
+    from radnb import _files, io
 
     pid, seq = task["patient_id"], task["sequence"]
+    opts = task.get("read") or {}
+    # the files were hashed and checked once, in the process that made the task
+    _files._SCAN.update(task.get("scans") or {})
     try:
-        image = io.read_image(task["image_path"], patient_id=pid, sequence=seq)
+        image = io.read_image(task["image_path"], patient_id=pid, sequence=seq, **opts.get(seq, {}))
         mask = io.read_image(task["mask_path"], patient_id=pid, sequence=seq)
         reference = mask_grid = None
         if task.get("reference_path"):
-            reference = io.read_image(task["reference_path"], patient_id=pid)
+            ref = task["reference_sequence"]
+            reference = io.read_image(task["reference_path"], patient_id=pid, sequence=ref,
+                                      **opts.get(ref, {}))  # fmt: skip
         if task.get("mask_grid_path"):
-            mask_grid = io.read_image(task["mask_grid_path"], patient_id=pid)
-        feats, diags = _compute(
-            image,
-            mask,
-            task["params"],
-            label=task["label"],
-            steps=task["steps"],
-            reference=reference,
-            mask_grid=mask_grid,
-        )
+            ms = task["mask_sequence"]
+            mask_grid = io.read_image(task["mask_grid_path"], patient_id=pid, sequence=ms,
+                                      **opts.get(ms, {}))  # fmt: skip
+        try:
+            feats, diags = _compute(
+                image,
+                mask,
+                task["params"],
+                label=task["label"],
+                steps=task["steps"],
+                reference=reference,
+                mask_grid=mask_grid,
+                threshold=task.get("threshold"),
+                tolerance=task.get("tolerance"),
+            )
+        except PatientError as exc:
+            path = task["mask_path"] if exc.check in _MASK_CHECKS else task["image_path"]
+            raise exc.located(patient_id=pid, sequence=seq, path=path) from None
     except PatientError as exc:
-        return {"error": exc.reason}
+        return {"error": exc.detail, "check": exc.check}
     except Exception as exc:  # noqa: BLE001 - any failure of one case is reported
-        msg = str(exc).strip().splitlines()
-        return {"error": f"{type(exc).__name__}: {(msg[0] if msg else '')[:300]}"}
+        return {
+            "error": f"{clean_message(exc)} (image {task['image_path']}, mask {task['mask_path']})",
+            "check": "extraction",
+        }
     if task.get("cache_path"):
         _cache.write_entry(task["cache_path"], feats, diags, {"patient_id": pid, "sequence": seq})
     return {"features": feats, "diagnostics": diags, "error": None}
+
+
+_MASK_CHECKS = ("probability_mask", "not_label_map", "missing_label", "empty_mask", "geometry")
 
 
 # --------------------------------------------------------------------- result
 
 
 @dataclass(frozen=True, repr=False)
-class RadiomicsResult:
-    """Result of :func:`extract_radiomics`.
+class RadiomicsResult(FeatureResult):
+    """Result of :func:`extract_radiomics`: a :class:`~radnb.features.FeatureResult`.
 
     Attributes
     ----------
@@ -270,6 +319,8 @@ class RadiomicsResult:
     diagnostics : DataFrame
         PyRadiomics' diagnostics (versions, settings, image / mask summaries),
         indexed by ``patient_id``, columns ``<sequence>__diagnostics_...``.
+    provenance : dict
+        ``step="radiomics"``, the settings and the counts below.
     params, preprocess : dict
         The settings used (PyRadiomics parameter dict and preprocessing steps).
     n_computed, n_cached : int
@@ -277,34 +328,17 @@ class RadiomicsResult:
     cache_dir : Path or None
     """
 
-    features: pd.DataFrame
-    errors: pd.DataFrame
-    diagnostics: pd.DataFrame
-    params: dict
-    preprocess: dict
-    n_computed: int
-    n_cached: int
-    cache_dir: Path | None
-
-    def __iter__(self):
-        """Unpack as ``features, errors = extract_radiomics(...)``."""
-        return iter((self.features, self.errors))
+    params: dict = field(default_factory=dict)
+    preprocess: dict = field(default_factory=dict)
+    n_computed: int = 0
+    n_cached: int = 0
+    cache_dir: Path | None = None
 
     def __repr__(self) -> str:
         n, p = self.features.shape
         return (
             f"<RadiomicsResult: {n} patients x {p} features; {len(self.errors)} errors; "
             f"{self.n_computed} computed, {self.n_cached} from cache>"
-        )
-
-    def _repr_html_(self) -> str:
-        err = ""
-        if len(self.errors):
-            err = "<p><b>Errors</b></p>" + self.errors.head(10).to_html(index=False)
-        return (
-            f"<p>{html.escape(repr(self))}</p>"
-            + self.features.iloc[:5, :8].to_html(float_format=lambda v: f"{v:.4g}")
-            + err
         )
 
 
@@ -326,14 +360,13 @@ def _inputs_for(cohort, pid, seq, mask_sequence, steps):
     ref = steps.get("register_to")
     if ref is not None and ref != seq:
         paths["reference_path"] = cohort.image_path(pid, ref)
+    from radnb import io
+
     for path in paths.values():
-        if path is None or not Path(path).exists():
-            raise PatientError(
-                "file not found; check the path in the clinical table",
-                patient_id=pid,
-                sequence=seq,
-                path=str(path) if path is not None else None,
-            )
+        if path is None:
+            raise PatientError("no path given in the clinical table", patient_id=pid,
+                               sequence=seq, check="missing_file")  # fmt: skip
+        io.check_file(path, patient_id=pid, sequence=seq)  # before hashing: no device is read
     return {k: str(v) for k, v in paths.items()}
 
 
@@ -350,6 +383,7 @@ def extract_radiomics(
     progress: bool = True,
     excess_kurtosis: bool = False,
     preprocess: Mapping[str, Any] | None = None,
+    tolerance: Any = None,
 ) -> RadiomicsResult:
     """Extract PyRadiomics features for every patient and sequence of a cohort.
 
@@ -386,6 +420,16 @@ def extract_radiomics(
         Preprocessing before extraction, e.g. ``{"n4": True, "normalize":
         "zscore", "register_to": "T1"}``; see :func:`radnb.preprocess.check_steps`.
         Part of the cache key.
+    tolerance : radnb.io.GeometryTolerance, optional
+        Image and mask grids that agree within it are treated as one grid (the
+        mask takes the image's geometry), as ``cohort.validate(tolerance=)``
+        does; beyond it the case fails with the difference named. Default:
+        the default tolerance of both.
+
+    Every file goes through :func:`radnb.io.read_image`'s checks, with the
+    cohort's ``read_options`` and ``mask_threshold``; a failed case is a row of
+    ``.errors`` naming the patient, the sequence, the file and the problem, and
+    the rest of the cohort finishes. Cases run largest mask first.
 
     Returns
     -------
@@ -426,6 +470,11 @@ def extract_radiomics(
         cache_dir = _cache.default_cache_dir()
     else:
         cache_dir = Path(cache).expanduser()
+    from radnb import _files, io
+
+    threshold = getattr(cohort, "mask_threshold", None)
+    read_opts = {s: cohort.read_options_for(s) for s in all_seq} if hasattr(
+        cohort, "read_options_for") else {}  # fmt: skip
     settings = {
         "version": CACHE_VERSION,
         "pyradiomics": _pyradiomics_version(),
@@ -433,6 +482,13 @@ def extract_radiomics(
         "preprocess": steps,
         "label": eff_label,
     }
+    # added only when set, so that existing cache entries stay valid
+    if tolerance is not None and tolerance != io.GeometryTolerance():
+        settings["tolerance"] = [tolerance.spacing, tolerance.origin, tolerance.direction]
+    if threshold is not None:
+        settings["mask_threshold"] = threshold
+    if any(read_opts.values()):
+        settings["read_options"] = read_opts
     skey = _cache.settings_hash(settings)
     if cache_dir is not None:
         _cache.write_settings(cache_dir, skey, settings)
@@ -447,7 +503,7 @@ def extract_radiomics(
                 paths = _inputs_for(cohort, pid, seq, mask_sequence, steps)
                 hashes = [f"{k}={_cache.file_hash(v)}" for k, v in sorted(paths.items())]
             except PatientError as exc:
-                errors.append({"patient_id": pid, "sequence": seq, "message": exc.reason})
+                errors.append({"patient_id": pid, "sequence": seq, "message": exc.detail})
                 continue
             except OSError as exc:
                 errors.append({"patient_id": pid, "sequence": seq, "message": str(exc)})
@@ -468,13 +524,20 @@ def extract_radiomics(
                     "label": eff_label,
                     "params": p,
                     "steps": steps,
+                    "threshold": threshold,
+                    "tolerance": tolerance,
+                    "read": read_opts,
+                    "reference_sequence": steps.get("register_to"),
+                    "mask_sequence": mask_sequence,
                     "cache_path": str(entry) if entry is not None else None,
+                    "scans": _files.scans_of(paths.values()),
                 }
             )
 
     from radnb.parallel import run_tasks
 
-    sizes = [Path(t["image_path"]).stat().st_size for t in todo]
+    # largest first by tumour voxels (the real cost), not by file size
+    sizes = [io.mask_voxel_count(t["mask_path"], eff_label, threshold=threshold) for t in todo]
     desc = "radiomics" + (f" ({n_cached} cached)" if n_cached else "")
     for i, out in run_tasks(
         _extract_task,
@@ -501,6 +564,14 @@ def extract_radiomics(
         features=features,
         errors=err,
         diagnostics=diagnostics,
+        provenance={
+            "step": "radiomics",
+            "params": p,
+            "preprocess": steps,
+            "sequences": list(sequences),
+            "n_computed": len(todo),
+            "n_cached": n_cached,
+        },
         params=p,
         preprocess=steps,
         n_computed=len(todo),

@@ -12,8 +12,13 @@ brackets):
   (``irr::icc(model="twoway", type="consistency")``); the usual choice for
   radiomics reproducibility between readers (Koo & Li 2016 recommend stating
   which one is used).
+* ``ICC(1,k)``, ``ICC(2,k)`` [``ICC(A,k)``], ``ICC(3,k)`` [``ICC(C,k)``]: the
+  same models for the mean of the k raters (``psych::ICC`` rows ICC1k, ICC2k,
+  ICC3k), for a feature that will be averaged over readers.
 
-Confidence intervals use the F distribution exactly as ``psych::ICC``.
+Estimates and confidence intervals are those of ``psych::ICC(x, lmer = FALSE)``
+(psych 2.x; ANOVA mean squares, F-distribution limits; ICC(2,k)'s limits are
+the Spearman-Brown transform of ICC(2,1)'s, as psych computes them).
 
 Mask perturbations (:func:`erode_mask`, :func:`dilate_mask`, :func:`shift_mask`,
 :func:`jitter_mask`) emulate segmentation variability (Zwanenburg et al.,
@@ -36,6 +41,7 @@ import pandas as pd
 __all__ = [
     "icc",
     "icc_matrix",
+    "icc_forms",
     "erode_mask",
     "dilate_mask",
     "shift_mask",
@@ -54,14 +60,66 @@ _KINDS = {
     "ICC(3,1)": "ICC3",
     "ICC3": "ICC3",
     "ICC(C,1)": "ICC3",
+    "ICC(1,K)": "ICC1k",
+    "ICC1K": "ICC1k",
+    "ICC(2,K)": "ICC2k",
+    "ICC2K": "ICC2k",
+    "ICC(A,K)": "ICC2k",
+    "ICC(3,K)": "ICC3k",
+    "ICC3K": "ICC3k",
+    "ICC(C,K)": "ICC3k",
 }
+KINDS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
 
 
 def _kind(kind: str) -> str:
     k = _KINDS.get(kind.upper().replace(" ", ""))
     if k is None:
-        raise ValueError(f"kind must be one of 'ICC(1,1)', 'ICC(2,1)', 'ICC(3,1)', not {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, not {kind!r}")
     return k
+
+
+def _icc_forms(which, n, k, msr, msc, mse, msw, alpha):
+    """One ICC form with its CI, as ``psych::ICC(lmer = FALSE)`` (psych 2.x)."""
+    from scipy import stats
+
+    q = 1 - alpha / 2
+    if which.startswith("ICC1"):
+        f, df1, df2 = msr / msw, n - 1, n * (k - 1)
+    else:
+        f, df1, df2 = msr / mse, n - 1, (n - 1) * (k - 1)
+    fl = f / stats.f.ppf(q, df1, df2)
+    fu = f * stats.f.ppf(q, df2, df1)
+    if which == "ICC1":
+        val = (msr - msw) / (msr + (k - 1) * msw)
+        lo, up = (fl - 1) / (fl + (k - 1)), (fu - 1) / (fu + (k - 1))
+    elif which == "ICC1k":
+        val = (msr - msw) / msr
+        lo, up = 1 - 1 / fl, 1 - 1 / fu
+    elif which == "ICC3":
+        val = (msr - mse) / (msr + (k - 1) * mse)
+        lo, up = (fl - 1) / (fl + (k - 1)), (fu - 1) / (fu + (k - 1))
+    elif which == "ICC3k":
+        val = (msr - mse) / msr
+        lo, up = 1 - 1 / fl, 1 - 1 / fu
+    else:  # ICC2 / ICC2k: Satterthwaite df for the two-way random model
+        v1 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
+        fj = msc / mse
+        vn = (k - 1) * (n - 1) * (k * v1 * fj + n * (1 + (k - 1) * v1) - k * v1) ** 2
+        vd = (n - 1) * k**2 * v1**2 * fj**2 + (n * (1 + (k - 1) * v1) - k * v1) ** 2
+        v = vn / vd
+        if np.isfinite(v) and v > 0:
+            fu2 = stats.f.ppf(q, n - 1, v)
+            fl2 = stats.f.ppf(q, v, n - 1)
+            lo = n * (msr - fu2 * mse) / (fu2 * (k * msc + (k * n - k - n) * mse) + n * msr)
+            up = n * (fl2 * msr - mse) / (k * msc + (k * n - k - n) * mse + n * fl2 * msr)
+        else:  # perfect agreement: the interval collapses onto the estimate
+            lo = up = v1
+        val = v1
+        if which == "ICC2k":
+            val = (msr - mse) / (msr + (msc - mse) / n)
+            lo, up = lo * k / (1 + lo * (k - 1)), up * k / (1 + up * (k - 1))
+    return val, lo, up, f, df1, df2
 
 
 def icc_matrix(ratings: np.ndarray, *, kind: str = "ICC(3,1)", level: float = 0.95) -> pd.DataFrame:
@@ -119,39 +177,9 @@ def icc_matrix(ratings: np.ndarray, *, kind: str = "ICC(3,1)", level: float = 0.
         mse = ss_e / ((n - 1) * (k - 1))
         msw = (ss_c + ss_e) / (n * (k - 1))
         with np.errstate(divide="ignore", invalid="ignore"):
-            if which == "ICC1":
-                val = (msr - msw) / (msr + (k - 1) * msw)
-                f = msr / msw
-                df1, df2 = n - 1, n * (k - 1)
-                fl = f / stats.f.ppf(1 - alpha / 2, df1, df2)
-                fu = f * stats.f.ppf(1 - alpha / 2, df2, df1)
-                lo = (fl - 1) / (fl + (k - 1))
-                up = (fu - 1) / (fu + (k - 1))
-            elif which == "ICC3":
-                val = (msr - mse) / (msr + (k - 1) * mse)
-                f = msr / mse
-                df1, df2 = n - 1, (n - 1) * (k - 1)
-                fl = f / stats.f.ppf(1 - alpha / 2, df1, df2)
-                fu = f * stats.f.ppf(1 - alpha / 2, df2, df1)
-                lo = (fl - 1) / (fl + (k - 1))
-                up = (fu - 1) / (fu + (k - 1))
-            else:
-                val = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
-                f = msr / mse
-                df1, df2 = n - 1, (n - 1) * (k - 1)
-                fj = msc / mse
-                vn = (k - 1) * (n - 1) * (k * val * fj + n * (1 + (k - 1) * val) - k * val) ** 2
-                vd = (n - 1) * k**2 * val**2 * fj**2 + (n * (1 + (k - 1) * val) - k * val) ** 2
-                v = vn / vd
-                if np.isfinite(v) and v > 0:
-                    fu2 = stats.f.ppf(1 - alpha / 2, n - 1, v)
-                    fl2 = stats.f.ppf(1 - alpha / 2, v, n - 1)
-                    lo = n * (msr - fu2 * mse) / (fu2 * (k * msc + (k * n - k - n) * mse) + n * msr)
-                    up = n * (fl2 * msr - mse) / (k * msc + (k * n - k - n) * mse + n * fl2 * msr)
-                else:  # perfect agreement: the interval collapses onto the estimate
-                    lo = up = val
+            val, lo, up, f, df1, df2 = _icc_forms(which, n, k, msr, msc, mse, msw, alpha)
             p = stats.f.sf(f, df1, df2) if np.isfinite(f) else (0.0 if msr > 0 else np.nan)
-        if msr > 0 and (mse == 0 if which != "ICC1" else msw == 0):
+        if msr > 0 and (mse == 0 if not which.startswith("ICC1") else msw == 0):
             val, lo, up = 1.0, 1.0, 1.0
         rows.append(
             dict(
@@ -168,6 +196,30 @@ def icc_matrix(ratings: np.ndarray, *, kind: str = "ICC(3,1)", level: float = 0.
     return pd.DataFrame(rows)
 
 
+def icc_forms(ratings, *, level: float = 0.95) -> pd.DataFrame:
+    """All six Shrout & Fleiss ICCs of one (subjects, raters) matrix.
+
+    The table of ``psych::ICC(ratings, lmer = FALSE)$results``: rows
+    ICC(1,1), ICC(2,1), ICC(3,1), ICC(1,k), ICC(2,k), ICC(3,k) (psych's ICC1,
+    ICC2, ICC3, ICC1k, ICC2k, ICC3k); columns as :func:`icc_matrix`.
+
+    Examples
+    --------
+    Shrout & Fleiss (1979), Table 2 (their Table 4: .17, .29, .71, .44, .62, .91).
+
+    >>> sf = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
+    ...                [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)
+    >>> icc_forms(sf)["icc"].round(2).tolist()
+    [0.17, 0.29, 0.71, 0.44, 0.62, 0.91]
+    """
+    x = np.asarray(ratings, float)
+    if x.ndim != 2:
+        raise ValueError("ratings must be (subjects, raters)")
+    out = pd.concat([icc_matrix(x, kind=k, level=level) for k in KINDS], ignore_index=True)
+    out.index = pd.Index(KINDS, name="kind")
+    return out
+
+
 def icc(
     features_a: pd.DataFrame,
     features_b: pd.DataFrame,
@@ -182,9 +234,11 @@ def icc(
     features_a, features_b, *more : DataFrame
         Feature tables indexed by ``patient_id`` (one per reader or mask
         perturbation). Patients and columns present in all tables are used.
-    kind : {"ICC(3,1)", "ICC(2,1)", "ICC(1,1)"}
-        Shrout & Fleiss form (``psych::ICC`` rows ICC3, ICC2, ICC1); see the
-        module docstring. Default: two-way mixed, consistency, single rater.
+    kind : {"ICC(3,1)", "ICC(2,1)", "ICC(1,1)", "ICC(3,k)", "ICC(2,k)", "ICC(1,k)"}
+        Shrout & Fleiss form (``psych::ICC`` rows ICC3, ICC2, ICC1, ICC3k,
+        ICC2k, ICC1k; McGraw & Wong names such as "ICC(C,1)", "ICC(A,k)" are
+        accepted); see the module docstring. Default: two-way mixed,
+        consistency, single rater.
     level : float
         Confidence level of the interval (F distribution, as ``psych::ICC``).
 
@@ -229,7 +283,9 @@ def filter_by_icc(
 
     ``use="lower"`` compares the lower confidence bound instead (stricter).
     Features missing from ``icc_table`` or with NaN ICC are dropped. 0.75 is
-    the "good reliability" cut-off of Koo & Li (2016).
+    the "good reliability" cut-off of Koo & Li (2016). The selection is
+    :class:`radnb.select.ICCFilter`'s (``missing="drop"``), the one ICC filter;
+    use that in a pipeline.
 
     Examples
     --------
@@ -237,9 +293,19 @@ def filter_by_icc(
     >>> filter_by_icc(f, pd.Series({"a": 0.9, "b": 0.4})).columns.tolist()
     ['a']
     """
+    from radnb.select import ICCFilter
+
     values = icc_table if isinstance(icc_table, pd.Series) else icc_table[use]
-    keep = [c for c in features.columns if c in values.index and values[c] >= threshold]
-    return features[keep]
+    if features.shape[1] == 0:
+        return features
+    values = values[~values.index.duplicated()]
+    # ICCFilter needs only the names: fit it on one row of placeholders, named by
+    # position so that any column labels (not only strings) work
+    slots = [f"f{i}" for i in range(features.shape[1])]
+    icc = pd.Series(values.reindex(features.columns).to_numpy(dtype=float), index=slots)
+    placeholder = pd.DataFrame(np.zeros((1, len(slots))), columns=slots)
+    keep = ICCFilter(icc, threshold=threshold, missing="drop").fit(placeholder).get_support()
+    return features.loc[:, keep]
 
 
 # ----------------------------------------------------------------- perturbations

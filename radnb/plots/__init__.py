@@ -3,8 +3,9 @@
 Submodules: :mod:`radnb.plots.style` (shared look, 300-dpi export),
 :mod:`radnb.plots.classification` (ROC, calibration, DCA, nomogram, LASSO,
 Rad-score, heatmaps) and :mod:`radnb.plots.images` (slices with mask and habitat overlays),
-:mod:`radnb.plots.survival` (Kaplan-Meier with
-numbers at risk, forest plots).
+:mod:`radnb.plots.survival` (``plot_km``: Kaplan-Meier with
+numbers at risk; ``plot_forest``: forest plots; ``km_plot`` / ``forest_plot``
+are deprecated aliases).
 """
 
 from __future__ import annotations

@@ -37,6 +37,11 @@ __all__ = [
 ]
 
 
+#: Legend on a white, nearly opaque box: curves under it stay visible around it,
+#: and the text stays readable where it crosses them.
+LEGEND_BOX = {"frameon": True, "facecolor": "white", "framealpha": 0.9, "edgecolor": "0.85"}
+
+
 def _as_mapping(scores, name: str = "score") -> dict[str, np.ndarray]:
     if isinstance(scores, Mapping):
         return {str(k): np.asarray(v, dtype=float) for k, v in scores.items()}
@@ -61,7 +66,7 @@ def _notes(ax, notes: Sequence[str]) -> None:
         handles.append(Line2D([], [], linestyle="none"))
         labels.append(n)
     if handles:
-        ax.legend(handles, labels, loc="lower right", fontsize=8, frameon=False)
+        ax.legend(handles, labels, loc="lower right", fontsize=8, **LEGEND_BOX)
 
 
 def plot_roc(
@@ -285,6 +290,35 @@ def nomogram_table(
     return t.drop(columns="range_lp")
 
 
+def _readable(name: str) -> str:
+    """``t_stage[Ta]`` -> ``t stage = Ta``; ``age_years`` -> ``age years``."""
+    import re
+
+    m = re.fullmatch(r"(.+)\[(.+)\]", str(name))
+    if m:
+        return f"{m.group(1).replace('_', ' ')} = {m.group(2)}"
+    return str(name).replace("_", " ")
+
+
+def _thin_overlapping(fig, rows: list[list]) -> None:
+    """Remove tick labels (and their ticks) that overlap the previous kept one in a row.
+
+    Measured on the drawn figure (after constrained layout), so what is left
+    never overlaps; the first and the 0.5-risk labels are kept first.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for row in rows:
+        kept = None
+        for text, tick in sorted(row, key=lambda e: e[0].get_position()[0]):
+            box = text.get_window_extent(renderer).expanded(1.15, 1.0)
+            if kept is not None and box.x0 < kept.x1:
+                text.remove()
+                tick.remove()
+                continue
+            kept = box
+
+
 def plot_nomogram(
     coef: pd.Series,
     intercept: float,
@@ -309,8 +343,13 @@ def plot_nomogram(
     ----------
     coef, intercept : logistic coefficients on the scale of ``data``.
     data : training design matrix (ranges of the predictors).
-    labels : display names of predictors; ``levels``: tick labels per value
-        (e.g. ``{"sex[M]": {0: "F", 1: "M"}}``).
+    labels : display names of predictors (default: readable names,
+        ``t_stage[Ta]`` -> ``t stage = Ta``); ``levels``: tick labels per
+        value (e.g. ``{"sex[M]": {0: "F", 1: "M"}}``; an indicator column
+        ``name[level]`` shows ``no`` / ``yes`` by default).
+
+    Integer variables get integer ticks, binary ones their two values, and
+    tick labels that would overlap are thinned on the drawn figure.
 
     Returns
     -------
@@ -337,12 +376,15 @@ def plot_nomogram(
     fig = ax.figure
     ppu = float(t["points_per_unit"].iloc[0])
     rows: list[str] = []
+    drawn: list[list] = []
 
     def axis(y, xs, texts, color="black"):
         ax.plot([min(xs), max(xs)], [y, y], color=color, lw=1)
+        row = []
         for x, s in zip(xs, texts):
-            ax.plot([x, x], [y, y + 0.12], color=color, lw=1)
-            ax.text(x, y + 0.16, s, ha="center", va="bottom", fontsize=7)
+            (tick,) = ax.plot([x, x], [y, y + 0.12], color=color, lw=1)
+            row.append((ax.text(x, y + 0.16, s, ha="center", va="bottom", fontsize=7), tick))
+        drawn.append(row)
 
     y = 0.0
     pts = np.arange(0, 101, 10)
@@ -357,13 +399,20 @@ def plot_nomogram(
             texts = [str(lv[v]) for v in sorted(lv)]
         elif np.unique(x).size <= 2:
             vals = np.unique(x)
-            texts = [f"{v:g}" for v in vals]
+            indicator = "[" in str(r.predictor) and set(vals) <= {0.0, 1.0}
+            texts = [("yes" if v else "no") if indicator else f"{v:g}" for v in vals]
         else:
             vals = _nice_ticks(r.low, r.high)
+            if np.allclose(x, np.round(x)):  # integer variable: integer ticks only
+                from matplotlib.ticker import MaxNLocator
+
+                vals = MaxNLocator(nbins=6, integer=True).tick_values(r.low, r.high)
+                vals = vals[(vals >= r.low - 1e-9) & (vals <= r.high + 1e-9)]
+                vals = vals if vals.size >= 2 else np.array([r.low, r.high])
             texts = [f"{v:g}" for v in vals]
         xs = (r.coef * vals - r.min_lp) * ppu
         axis(y, xs, texts)
-        rows.append(labels.get(r.predictor, r.predictor))
+        rows.append(labels.get(r.predictor, _readable(r.predictor)))
     total_max = float(
         ((t["coef"] * t["high"]).combine(t["coef"] * t["low"], max) - t["min_lp"]).sum() * ppu
     )
@@ -406,6 +455,7 @@ def plot_nomogram(
     ax.tick_params(axis="y", length=0)
     if title:
         ax.set_title(title, fontsize=11)
+    _thin_overlapping(fig, drawn)
     return fig
 
 
@@ -431,16 +481,34 @@ def plot_lasso_path(selector, *, ax=None, top: int | None = 10, title: str | Non
     path = selector.coef_path_
     x = np.log(path.index.to_numpy())
     at = path.iloc[int(np.argmin(np.abs(path.index.to_numpy() - selector.lambda_)))].abs()
-    named = set(at[at > 0].sort_values(ascending=False).index[: top or len(at)])
-    for i, f in enumerate(path.columns):
-        lab = str(f) if f in named else None
-        ax.plot(x, path[f], lw=1.2, color=PALETTE[i % len(PALETTE)] if lab else "0.75", label=lab)
+    ranked = list(at[at > 0].sort_values(ascending=False).index[: top or len(at)])
+    colours = _distinct_colours(len(ranked))
+    for f in path.columns:  # unnamed paths in grey, under the named ones
+        if f not in ranked:
+            ax.plot(x, path[f], lw=0.9, color="0.8", zorder=1)
+    for f, c in zip(ranked, colours):
+        ax.plot(x, path[f], lw=1.4, color=c, label=str(f), zorder=2)
     _lambda_lines(ax, selector)
     ax.axhline(0, color="0.5", lw=0.6)
     ax.set(xlabel="log(lambda)", ylabel="Coefficient (standardised)")
     style_ax(ax, title=title)
-    ax.legend(fontsize=7, frameon=False, loc="best")
+    # outside the axes, to the right: never over the lines
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return ax
+
+
+def _distinct_colours(n: int) -> list:
+    """``n`` distinct colours: the Okabe-Ito palette, then tab20 (no repeats up to 28)."""
+    import matplotlib
+
+    base = list(PALETTE)
+    if n <= len(base):
+        return base[:n]
+    extra = [matplotlib.colormaps["tab20"](i) for i in range(20)]
+    out = base + extra
+    if n > len(out):
+        out += [matplotlib.colormaps["turbo"](v) for v in np.linspace(0, 1, n - len(out))]
+    return out[:n]
 
 
 def _lambda_lines(ax, selector):
@@ -509,8 +577,12 @@ def plot_score_box(
     ylabel: str | None = None,
     jitter: bool = True,
     random_state: int = 0,
+    cohort: str | None = None,
 ):
-    """Box plot of a score by outcome with the Mann-Whitney p-value (two-sided).
+    """Box plot of a score by outcome with the Mann-Whitney U test (two-sided).
+
+    The title names the test and, when given, the ``cohort`` (e.g.
+    ``"Test cohort: Mann-Whitney U p = 0.209"``).
 
     Examples
     --------
@@ -543,8 +615,12 @@ def plot_score_box(
     ax.set_ylabel(ylabel or getattr(score, "name", None) or "Score")
     if all(g.size for g in groups):
         p = mannwhitneyu(*groups, alternative="two-sided").pvalue
-        ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        ptxt = "Mann-Whitney U " + ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+        if cohort:
+            ptxt = f"{cohort}: {ptxt}"
         title = f"{title}\n{ptxt}" if title else ptxt
+    elif cohort:
+        title = f"{title}\n{cohort}" if title else cohort
     style_ax(ax, title=title)
     return ax
 
@@ -558,8 +634,11 @@ def plot_waterfall(
     labels: Sequence[str] = ("Negative", "Positive"),
     title: str | None = None,
     ylabel: str | None = None,
+    cohort: str | None = None,
 ):
     """Waterfall plot: one bar per patient, ``score - threshold`` sorted, coloured by outcome.
+
+    ``cohort`` (e.g. ``"Test"``) is written in the title with the number of patients.
 
     Examples
     --------
@@ -579,8 +658,11 @@ def plot_waterfall(
     from matplotlib.patches import Patch
 
     ax.legend(
-        [Patch(color=PALETTE[0]), Patch(color=PALETTE[1])], list(labels), frameon=False, fontsize=8
+        [Patch(color=PALETTE[0]), Patch(color=PALETTE[1])], list(labels), fontsize=8, **LEGEND_BOX
     )
+    if cohort:
+        where = f"{cohort} cohort (n = {s.size})"
+        title = f"{title}\n{where}" if title else where
     ax.set_xticks([])
     ax.set(
         xlabel="Patients", ylabel=ylabel or f"{getattr(score, 'name', None) or 'Score'} - cut-off"

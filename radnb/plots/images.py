@@ -1,4 +1,14 @@
-"""Image views: a slice with its mask contour and an optional label overlay (habitats)."""
+"""Image views: a slice with its mask contour and an optional label overlay (habitats).
+
+Slices are shown in the radiological convention: axial slices seen from the
+feet, anterior up and the patient's right on the image left; coronal slices
+seen from the front, superior up, patient's right on the image left; sagittal
+slices superior up, anterior on the image left. SimpleITK images are first
+reoriented to LPS (identity direction cosines, ``SimpleITK.DICOMOrient``), so a
+file stored in any axis order or flip shows the same way; numpy arrays are
+taken as SimpleITK gives them, (z, y, x) with x towards the patient's left, y
+towards posterior and z towards superior.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +22,41 @@ __all__ = ["largest_slice", "plot_slice", "plot_montage"]
 
 _AXES = {"axial": 0, "coronal": 1, "sagittal": 2}  # numpy (z, y, x) axis of the slicing
 
+# Per view, on an LPS (z, y, x) array: imshow origin, and the anatomical side at the
+# top, bottom, left and right of the displayed slice (radiological convention).
+_DISPLAY = {
+    "axial": ("upper", ("A", "P", "R", "L")),  # rows y (anterior first), columns x
+    "coronal": ("lower", ("S", "I", "R", "L")),  # rows z (inferior first), columns x
+    "sagittal": ("lower", ("S", "I", "A", "P")),  # rows z, columns y (anterior first)
+}
+
+
+def _lps(img: Any):
+    """A SimpleITK image reoriented to LPS (identity direction), or the array as is."""
+    if isinstance(img, np.ndarray) or img is None:
+        return img
+    d = np.asarray(img.GetDirection(), dtype=float).reshape(3, 3)
+    if np.allclose(d, np.eye(3), atol=1e-6):
+        return img
+    import SimpleITK as sitk
+
+    return sitk.DICOMOrient(img, "LPS")
+
 
 def _array(img: Any) -> np.ndarray:
     if isinstance(img, np.ndarray):
         return img
     import SimpleITK as sitk
 
-    return sitk.GetArrayFromImage(img)
+    return sitk.GetArrayFromImage(_lps(img))
+
+
+def _aspect(img: Any, view: str) -> float:
+    """Pixel height / width of the displayed slice (1 for arrays)."""
+    if isinstance(img, np.ndarray):
+        return 1.0
+    sx, sy, sz = _lps(img).GetSpacing()
+    return {"axial": sy / sx, "coronal": sz / sx, "sagittal": sz / sy}[view]
 
 
 def largest_slice(mask: Any, *, view: str = "axial") -> int:
@@ -49,19 +87,27 @@ def plot_slice(
     index: int | str = "largest",
     window: tuple[float, float] | None = None,
     overlay_alpha: float = 0.45,
+    orientation_labels: bool = True,
     ax: Any = None,
     title: str | None = None,
 ):
     """Show one slice of an image with the mask contour and an optional label overlay.
 
+    Radiological convention (see the module docstring): axial with anterior
+    up and the patient's right on the image left; coronal and sagittal with
+    superior up. SimpleITK images are reoriented to LPS first and drawn with
+    their pixel spacing (``aspect``); the sides are marked (A/P, R/L, S/I).
+
     Parameters
     ----------
-    image, mask, overlay : SimpleITK images or arrays in (z, y, x) order on one
-        grid; ``overlay`` is a label map (e.g. habitats, 0 = background).
+    image, mask, overlay : SimpleITK images on one grid, or arrays in
+        SimpleITK's (z, y, x) LPS order; ``overlay`` is a label map (e.g.
+        habitats, 0 = background).
     view : "axial", "coronal" or "sagittal".
-    index : slice index, or "largest" (largest mask area; the middle slice
-        without a mask).
+    index : slice index along that axis of the LPS array, or "largest"
+        (largest mask area; the middle slice without a mask).
     window : display range (default: 1st-99th percentile of the slice).
+    orientation_labels : mark the anatomical side of each edge.
 
     Returns
     -------
@@ -77,13 +123,19 @@ def plot_slice(
     """
     from matplotlib.colors import ListedColormap
 
+    if view not in _AXES:
+        raise ValueError(f"view must be one of {list(_AXES)}, got {view!r}")
     arr = _array(image).astype(float)
     if index == "largest":
         index = largest_slice(mask, view=view) if mask is not None else arr.shape[_AXES[view]] // 2
     sl = _take(arr, view, int(index))
     lo, hi = window if window is not None else np.percentile(sl, [1, 99])
+    origin, sides = _DISPLAY[view]
+    aspect = _aspect(image, view)
     ax = get_ax(ax, figsize=(4.5, 4.5))
-    ax.imshow(sl, cmap="gray", vmin=lo, vmax=hi, origin="lower", interpolation="nearest")
+    ax.imshow(
+        sl, cmap="gray", vmin=lo, vmax=hi, origin=origin, interpolation="nearest", aspect=aspect
+    )
     if overlay is not None:
         lab = _take(_array(overlay), view, int(index)).astype(float)
         k = int(np.nanmax(lab)) if lab.size else 0
@@ -95,14 +147,22 @@ def plot_slice(
                 vmin=0.5,
                 vmax=k + 0.5,
                 alpha=overlay_alpha,
-                origin="lower",
+                origin=origin,
                 interpolation="nearest",
+                aspect=aspect,
             )
     if mask is not None:
         m = _take(_array(mask), view, int(index)) != 0
         if m.any():
             ax.contour(m.astype(float), levels=[0.5], colors=[PALETTE[4]], linewidths=1.2)
     ax.set_axis_off()
+    if orientation_labels:
+        kw = {"transform": ax.transAxes, "color": "#f0e442", "fontsize": 8, "fontweight": "bold"}
+        top, bottom, left, right = sides
+        ax.text(0.5, 0.99, top, ha="center", va="top", gid="orient-top", **kw)
+        ax.text(0.5, 0.01, bottom, ha="center", va="bottom", gid="orient-bottom", **kw)
+        ax.text(0.01, 0.5, left, ha="left", va="center", gid="orient-left", **kw)
+        ax.text(0.99, 0.5, right, ha="right", va="center", gid="orient-right", **kw)
     ax.set_title(title or f"{view} slice {int(index)}", fontsize=10)
     return ax
 

@@ -12,7 +12,14 @@ import pandas as pd
 from radnb.errors import RadnbError
 from radnb.plots.style import PALETTE, get_ax, style_ax
 
-__all__ = ["forest_plot", "km_plot", "plot_survival_calibration", "plot_treatment_by_risk"]
+__all__ = [
+    "forest_plot",
+    "km_plot",
+    "plot_forest",
+    "plot_km",
+    "plot_survival_calibration",
+    "plot_treatment_by_risk",
+]
 
 
 def _fmt_p(p: float) -> str:
@@ -21,7 +28,7 @@ def _fmt_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def km_plot(
+def plot_km(
     time,
     event,
     groups=None,
@@ -36,7 +43,7 @@ def km_plot(
     pvalue: bool = True,
     censor_marks: bool = True,
     palette=None,
-    xlabel: str = "Time",
+    xlabel: str | None = None,
     ylabel: str = "Survival probability",
     title: str | None = None,
     legend_loc: str = "lower left",
@@ -51,6 +58,10 @@ def km_plot(
     at_risk : draw the numbers at risk under the x axis at ``at_risk_times``
         (default: the major x ticks).
     pvalue : write the overall log-rank p (R ``survdiff``) on the plot.
+    xlabel : default the time column's name when ``data`` is given, else "Time".
+
+    Each numbers-at-risk row is labelled with its group (in its colour) at
+    the left of the axis.
 
     Returns
     -------
@@ -58,13 +69,15 @@ def km_plot(
 
     Examples
     --------
-    >>> ax = km_plot([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 0, 1], ["a", "a", "a", "b", "b", "b"])
+    >>> ax = plot_km([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 0, 1], ["a", "a", "a", "b", "b", "b"])
     >>> len(ax.lines) >= 2
     True
     """
     from radnb.evaluate import survival as sv
-    from radnb.evaluate._km import n_at_risk
+    from radnb.evaluate.survival import n_at_risk
 
+    if xlabel is None:
+        xlabel = str(time) if data is not None and isinstance(time, str) else "Time"
     if data is not None:
         table = getattr(data, "clinical", data)
         if not isinstance(table, pd.DataFrame):
@@ -140,6 +153,17 @@ def km_plot(
             m = np.asarray(cats) == g
             counts = n_at_risk(t[m], ticks)
             y = -0.27 - 0.07 * k
+            ax.text(
+                -0.02,
+                y,
+                "All" if groups is None else str(g),
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=9,
+                color=colors[k % len(colors)],
+                gid="at_risk_label",
+            )
             for x, c in zip(ticks, counts):
                 ax.text(
                     x,
@@ -164,8 +188,7 @@ def _labels(table: pd.DataFrame) -> list[str]:
             out.append(f"{r['risk_group']}: {r['comparison']}")
         elif "covariate" in table.columns:
             lev = f" ({r['level']})" if str(r.get("level", "")) else ""
-            mod = f" [{str(r['model'])[:5]}.]" if "model" in table.columns else ""
-            out.append(f"{r['covariate']}{lev}{mod}")
+            out.append(f"{r['covariate']}{lev}")
         elif "cohort" in table.columns:
             out.append(f"{r['cohort']}: {r.get('comparison', '')}")
         else:
@@ -173,7 +196,7 @@ def _labels(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def forest_plot(
+def plot_forest(
     table: pd.DataFrame,
     *,
     ax=None,
@@ -198,7 +221,7 @@ def forest_plot(
     >>> tab = pd.DataFrame({"covariate": ["age", "sex"], "level": ["", "F vs M"],
     ...                     "hr": [1.1, 0.6], "lower": [1.0, 0.4], "upper": [1.2, 0.9],
     ...                     "p": [0.04, 0.01]})
-    >>> ax = forest_plot(tab)
+    >>> ax = plot_forest(tab)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['age', 'sex (F vs M)']
     """
@@ -206,9 +229,26 @@ def forest_plot(
     if tab.empty:
         raise RadnbError("no rows with a finite HR and CI to plot")
     labels = _labels(tab)
-    n = len(tab)
+    # a table with several models (univariable / multivariable): one block each, headed
+    headers: list[tuple[int, str]] = []
+    if "model" in tab.columns and tab["model"].nunique() > 1:
+        order = pd.unique(tab["model"])
+        tab = tab.assign(_o=tab["model"].map({m: i for i, m in enumerate(order)}))
+        tab = tab.sort_values("_o", kind="stable").drop(columns="_o")
+        labels = [labels[i] for i in tab.index]
+        tab = tab.reset_index(drop=True)
+        slots, pos = [], 0
+        for m in order:
+            headers.append((pos, str(m).capitalize()))
+            pos += 1
+            slots += list(range(pos, pos + int((tab["model"] == m).sum())))
+            pos += int((tab["model"] == m).sum())
+        n_slots = pos
+    else:
+        slots, n_slots = list(range(len(tab))), len(tab)
+    n = n_slots
     ax = get_ax(ax, figsize=(6.5, 0.45 * n + 1.2))
-    y = np.arange(n)[::-1]
+    y = (n - 1 - np.asarray(slots)).astype(float)
     col = color or PALETTE[0]
     ax.errorbar(
         tab[hr],
@@ -227,11 +267,15 @@ def forest_plot(
 
         ax.set_xscale("log")
         lo_x, hi_x = ax.get_xlim()
-        nice = [
-            v
-            for v in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20, 50)
-            if lo_x <= v <= hi_x
-        ]
+        coarse = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20, 50, 100)
+        fine = sorted({*coarse, 0.4, 0.6, 0.8, 0.9, 1.1, 1.2, 1.25, 1.3, 1.4, 2.5, 4})
+        nice = [v for v in coarse if lo_x <= v <= hi_x]
+        if len(nice) < 3:  # a narrow range (HRs near 1): finer values, widened to 3+
+            inside = [v for v in fine if lo_x <= v <= hi_x]
+            below = [v for v in fine if v < lo_x][-1:]
+            above = [v for v in fine if v > hi_x][:1]
+            nice = below + inside + above if len(inside) < 3 else inside
+            ax.set_xlim(min(nice + [lo_x]) / 1.03, max(nice + [hi_x]) * 1.03)
         if len(nice) >= 2:
             ax.set_xticks(nice)
         else:
@@ -240,6 +284,11 @@ def forest_plot(
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
+    for slot, text in headers:
+        ax.text(
+            0, n - 1 - slot, text, transform=ax.get_yaxis_transform(), ha="right",
+            va="center", fontsize=9, fontweight="bold", gid="forest-header",
+        )  # fmt: skip
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel(xlabel)
     style_ax(ax, title=title, grid=False)
@@ -270,7 +319,7 @@ def plot_treatment_by_risk(result, *, ax=None, title: str | None = None):
     """
     i = result.interaction
     head = f"Treatment x risk interaction: LR {_fmt_p(i['p'])}"
-    return forest_plot(result.table, ax=ax, title=f"{title}\n{head}" if title else head)
+    return plot_forest(result.table, ax=ax, title=f"{title}\n{head}" if title else head)
 
 
 def plot_survival_calibration(cal: pd.DataFrame, *, ax=None, title: str | None = None):
@@ -303,3 +352,22 @@ def plot_survival_calibration(cal: pd.DataFrame, *, ax=None, title: str | None =
     t = cal.attrs.get("time")
     style_ax(ax, title=title or (f"Calibration at t = {t:g}" if t is not None else None))
     return ax
+
+
+def km_plot(*args, **kwargs):
+    """Deprecated alias of :func:`plot_km`."""
+    import warnings
+
+    warnings.warn(
+        "km_plot is deprecated; use radnb.plots.plot_km", DeprecationWarning, stacklevel=2
+    )
+    return plot_km(*args, **kwargs)
+
+
+def forest_plot(*args, **kwargs):
+    """Deprecated alias of :func:`plot_forest`."""
+    import warnings
+
+    msg = "forest_plot is deprecated; use radnb.plots.plot_forest"
+    warnings.warn(msg, DeprecationWarning, stacklevel=2)
+    return plot_forest(*args, **kwargs)

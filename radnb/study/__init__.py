@@ -30,5 +30,6 @@ from __future__ import annotations
 from radnb.study.clinical import ClinicalEncoder, select_clinical
 from radnb.study.core import Study
 from radnb.study.signature import Signature
+from radnb.study.split import make_split
 
-__all__ = ["Study", "Signature", "select_clinical", "ClinicalEncoder"]
+__all__ = ["Study", "Signature", "select_clinical", "ClinicalEncoder", "make_split"]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from radnb.errors import CohortError, NotFittedError, RadnbError
 from radnb.study.clinical import ClinicalEncoder, _logit_fit, select_clinical
+from radnb.study.confounding import ConfoundingMixin
 from radnb.study.plotting import PlotMixin
 from radnb.study.signature import Signature, _expit, _logit
 from radnb.study.validation import InternalValidationMixin
@@ -21,10 +22,18 @@ _ESTIMATORS = ("logistic", "svm", "rf", "gb")
 
 
 class _EmptySignature(RadnbError):
-    """Selection kept no feature and the signature was declared ``on_empty="absent"``."""
+    """Selection kept no feature and the signature was declared ``on_empty="absent"``.
+
+    Carries the fitted selection ``pipeline``, so that an absent signature can
+    still be inspected (``selection_report``, ``plot_lasso_cv``).
+    """
+
+    def __init__(self, message: str, pipeline: Any = None):
+        super().__init__(message)
+        self.pipeline = pipeline
 
 
-class Study(InternalValidationMixin, PlotMixin):
+class Study(InternalValidationMixin, PlotMixin, ConfoundingMixin):
     """A radiomics / deep-learning classification study with a train / test design.
 
     Parameters
@@ -51,6 +60,12 @@ class Study(InternalValidationMixin, PlotMixin):
         out other endpoints (e.g. survival times) by listing candidates.
     random_state : int
         Seed for every random step (CV folds, resampling, estimators).
+    centre : str, optional
+        Centre / batch / scanner column. Default: a column named ``centre``,
+        ``center``, ``institution``, ``hospital``, ``batch``,
+        ``scanner``, ``vendor`` or ``manufacturer`` if there is one. With a
+        centre column, :meth:`results` checks every score for confounding by
+        centre (:meth:`confounding`) and warns.
     """
 
     def __init__(
@@ -64,6 +79,7 @@ class Study(InternalValidationMixin, PlotMixin):
         positive: Any = None,
         clinical: Sequence[str] | None = None,
         random_state: int = 0,
+        centre: str | None = None,
     ):
         if hasattr(data, "clinical") and not isinstance(data, pd.DataFrame):
             table = data.clinical.copy()
@@ -79,7 +95,10 @@ class Study(InternalValidationMixin, PlotMixin):
         if table.index.duplicated().any():
             dup = table.index[table.index.duplicated()].unique()[:5].tolist()
             raise CohortError(f"duplicated patient IDs in the study table, e.g. {dup}")
-        for col, what in ((outcome, "outcome"), (split, "split")):
+        checked = [(outcome, "outcome"), (split, "split")] + (
+            [(centre, "centre")] if centre else []
+        )
+        for col, what in checked:
             if col not in table.columns:
                 raise CohortError(
                     f"{what} column {col!r} not in the table; columns: {list(table.columns)[:20]}"
@@ -118,6 +137,7 @@ class Study(InternalValidationMixin, PlotMixin):
             else [c for c in table.columns if c not in excluded and not id_like(table[c])]
         )
         self.random_state = random_state
+        self.centre = centre
         self.blocks: dict[str, pd.DataFrame] = {}
         self._signatures: dict[str, dict] = {}
         self._models: dict[str, dict] = {}
@@ -154,9 +174,24 @@ class Study(InternalValidationMixin, PlotMixin):
         df = df.copy()
         df.attrs = {}  # e.g. an errors table: pandas cannot compare DataFrame attrs
         df.index = df.index.astype(str)
+        dup = df.index[df.index.duplicated()].unique()
+        if len(dup):
+            raise CohortError(
+                f"block {name!r} has {len(dup)} duplicated patient ID(s), e.g. {dup[:5].tolist()}; "
+                "keep one row per patient (e.g. df.groupby(level=0).first())"
+            )
         num = df.select_dtypes(include=[np.number, "bool"]).astype(float)
         if num.shape[1] == 0:
             raise RadnbError(f"block {name!r} has no numeric feature columns")
+        inf = np.isinf(num.to_numpy())
+        if inf.any():
+            cols = num.columns[inf.any(axis=0)].tolist()
+            rows = num.index[inf.any(axis=1)].tolist()
+            raise RadnbError(
+                f"block {name!r} has infinite values in {len(cols)} column(s) {cols[:5]} for "
+                f"{len(rows)} patient(s) {rows[:5]}; replace them (e.g. with NaN, "
+                "df.replace([np.inf, -np.inf], np.nan)) or drop those columns"
+            )
         extra = df.index.difference(self.table.index)
         if len(extra) == len(df):
             raise CohortError(f"block {name!r} shares no patient_id with the study table")
@@ -214,6 +249,7 @@ class Study(InternalValidationMixin, PlotMixin):
         p_univariable: float = 0.05,
         p_multivariable: float = 0.05,
         candidates: Sequence[str] | None = None,
+        crossfit: int | bool | None = None,
     ) -> Study:
         """Define a model on scores, blocks and/or clinical variables. Chainable.
 
@@ -228,7 +264,19 @@ class Study(InternalValidationMixin, PlotMixin):
             ``"logistic"`` is an unpenalised statsmodels Logit (coefficients,
             odds ratios, nomogram); the others are scaled and fitted with
             ``random_state``.
+        crossfit : None, True or int
+            Number of folds K for cross-fitting (stacking, ``True`` = 5): the
+            model is fitted on out-of-fold scores of its input signatures
+            (each fold refits their whole selection chain on the other
+            training folds); the signatures applied to every cohort stay the
+            ones fitted on all training rows. See :mod:`radnb.study.crossfit`.
+            Default ``None`` (off): a fit is one pass, as published pipelines
+            are, so numbers stay comparable; :meth:`notes` flags a model
+            stacked on fitted signatures without it. Turn it on for combined
+            models (e.g. DL score + Rad score + clinical).
         """
+        from radnb.study.crossfit import check_crossfit
+
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
         for i in inputs:
             if i not in self._signatures and i not in self.blocks:
@@ -247,6 +295,7 @@ class Study(InternalValidationMixin, PlotMixin):
             "p_uni": p_univariable,
             "p_multi": p_multivariable,
             "candidates": candidates,
+            "crossfit": check_crossfit(crossfit),
         }
         return self
 
@@ -295,7 +344,7 @@ class Study(InternalValidationMixin, PlotMixin):
                 raise RadnbError(f"{name}: final='lasso' needs 'lasso' as the last step")
             kept = last.coef_[last.support_]
             if kept.empty and not resample:
-                raise (_EmptySignature if spec.get("on_empty") == "absent" else RadnbError)(
+                msg = (
                     f"{name}: LASSO kept no feature at lambda.{last.rule} on the training "
                     "cohort; "
                     + (
@@ -304,6 +353,9 @@ class Study(InternalValidationMixin, PlotMixin):
                         else "the block may carry no signal for this outcome"
                     )
                 )
+                if spec.get("on_empty") == "absent":
+                    raise _EmptySignature(msg, pipe)
+                raise RadnbError(msg)
             return Signature(
                 name,
                 spec["block"],
@@ -319,9 +371,10 @@ class Study(InternalValidationMixin, PlotMixin):
             raise RadnbError(f"final must be 'auto', 'lasso' or 'logistic', got {final!r}")
         Z = pipe.transform(X)
         if Z.shape[1] == 0:
-            raise (_EmptySignature if spec.get("on_empty") == "absent" else RadnbError)(
-                f"{name}: the selection steps kept no feature on the training cohort"
-            )
+            msg = f"{name}: the selection steps kept no feature on the training cohort"
+            if spec.get("on_empty") == "absent":
+                raise _EmptySignature(msg, pipe)
+            raise RadnbError(msg)
         notes = []
         if Z.shape[1] > max(1, int(min(y.sum(), len(y) - y.sum()) / 10)):
             notes.append(
@@ -455,11 +508,13 @@ class Study(InternalValidationMixin, PlotMixin):
                 sig = self._fit_signature(name, spec, ids, resample=resample)
             except _EmptySignature as exc:
                 state["absent"][name] = str(exc)
+                state.setdefault("absent_pipelines", {})[name] = exc.pipeline
                 continue
             state["signatures"][name] = sig
             sig_scores[name] = sig.score(self.blocks[spec["block"]])
         state["signature_scores"] = pd.DataFrame(sig_scores, index=all_ids)
         # bootstrap ids repeat: the score table is indexed by unique ids, select with .loc
+        oof_cache: dict = {}  # out-of-fold signature scores per K (radnb.study.crossfit)
         for name, spec in self._models.items():
             gone = [i for i in spec["inputs"] if i in state["absent"]]
             if gone:
@@ -474,7 +529,9 @@ class Study(InternalValidationMixin, PlotMixin):
                     "spec": spec,
                 }
                 continue
-            info = self._fit_model(name, spec, state, ids)
+            fit_state, cf_notes = self._crossfit_state(spec, state, ids, oof_cache, resample)
+            info = self._fit_model(name, spec, fit_state, ids)
+            info["notes"] += cf_notes
             info["spec"] = spec
             if gone:
                 info["notes"].append(f"absent input(s) {gone} left out")
@@ -482,6 +539,23 @@ class Study(InternalValidationMixin, PlotMixin):
                 state["absent"][name] = info["absent"]
             state["models"][name] = info
         return state
+
+    def _crossfit_state(self, spec, state, ids, cache, resample):
+        """State whose input-signature scores on ``ids`` are out of fold (``crossfit=K``)."""
+        from radnb.study.crossfit import crossfit_state
+
+        sigs = [i for i in spec["inputs"] if i in state["signatures"]]
+        if not spec.get("crossfit") or not sigs:
+            note = "stacked on in-sample signature scores; crossfit=5 gives out-of-fold ones"
+            return state, [note] if sigs and not resample else []
+        sub = {**state, "signatures": {s: state["signatures"][s] for s in sigs}}
+        fit_state, notes = crossfit_state(
+            self, sub, ids, spec["crossfit"], cache, resample=resample
+        )
+        done = f"cross-fitted: second stage on {spec['crossfit']}-fold out-of-fold scores of {sigs}"
+        return {**state, "signature_scores": fit_state["signature_scores"]}, (
+            [] if resample else [done, *notes]
+        )
 
     def _predict(self, state, ids) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Scores (signature linear scores, model log-odds) and probabilities of ``ids``."""
@@ -504,9 +578,20 @@ class Study(InternalValidationMixin, PlotMixin):
         if not self._signatures and not self._models:
             raise RadnbError("nothing to fit: define a signature or a model first")
         ids = self.train_ids
+        counts = self.y.loc[ids].value_counts()
+        if len(counts) < 2:
+            only = (
+                f"{counts.index[0]:g} ({int(counts.iloc[0])} patients)" if len(counts) else "none"
+            )
+            raise RadnbError(
+                f"outcome {self.outcome!r} has a single class among the {len(ids)} training "
+                f"patients ({self.split} == {self.train!r}): {only}. No model can be fitted; "
+                "check the outcome coding (positive=) and the split"
+            )
         state = self._fit_on(ids)
         scores, probs = self._predict(state, self.table.index)
         self.state_ = state
+        self.negative_controls_: dict = {}  # filled by negative_controls(), read by report()
         self.signatures_ = state["signatures"]
         self.absent_ = dict(state["absent"])
         self.scores_, self.probabilities_ = scores, probs
@@ -565,17 +650,48 @@ class Study(InternalValidationMixin, PlotMixin):
             raise RadnbError(f"{name!r} is not a signature")
         return self.signatures_[name].formula(**kws)
 
+    def _signature_pipeline(self, name: str):
+        """The fitted selection pipeline of a signature, present or absent."""
+        self._check_fitted()
+        if name in self.signatures_:
+            return self.signatures_[name].pipeline
+        pipe = self.state_.get("absent_pipelines", {}).get(name)
+        if pipe is not None:
+            return pipe
+        if name in self._signatures:
+            raise RadnbError(f"signature {name!r} was not fitted: {self.absent_.get(name, '')}")
+        raise RadnbError(f"{name!r} is not a signature; signatures: {list(self._signatures)}")
+
     def selection_report(self, name: str) -> pd.DataFrame:
-        """What each selection step of a signature kept and why (training fit)."""
+        """What each selection step of a signature kept and why (training fit).
+
+        Works for an absent signature too (``on_empty="absent"``): the table
+        shows what every step did, and ``attrs["absent"]`` says why nothing
+        was kept.
+        """
         from radnb.select import selection_report
 
-        self._check_fitted()
-        return selection_report(self.signatures_[name].pipeline)
+        out = selection_report(self._signature_pipeline(name))
+        if name in self.absent_:
+            out.attrs["absent"] = self.absent_[name]
+        return out
 
     def clinical_selection(self, name: str) -> pd.DataFrame | None:
-        """Univariable / multivariable table of a ``clinical="auto"`` model."""
+        """Univariable / multivariable table of a ``clinical="auto"`` model.
+
+        For an absent model the table is still returned (it shows why no
+        variable qualified) with the reason in ``attrs["absent"]``; None for
+        a model without ``clinical="auto"``.
+        """
         self._check_fitted()
-        return self.state_["models"][name]["clinical_table"]
+        if name not in self.state_["models"]:
+            what = "a signature (see selection_report)" if name in self._signatures else "unknown"
+            raise RadnbError(f"{name!r} is {what}; models: {list(self.state_['models'])}")
+        tab = self.state_["models"][name]["clinical_table"]
+        if tab is not None and name in self.absent_:
+            tab = tab.copy()
+            tab.attrs["absent"] = self.absent_[name]
+        return tab
 
     def coefficients(self, name: str) -> pd.DataFrame:
         """Coefficients, odds ratios (95% CI) and p of a logistic model (training fit)."""
@@ -614,33 +730,51 @@ class Study(InternalValidationMixin, PlotMixin):
         models: Sequence[str] | None = None,
         formatted: bool = False,
         level: float = 0.95,
+        by: str | None = None,
     ) -> pd.DataFrame:
         """Model x cohort table: AUC (DeLong CI), threshold metrics at the training
         Youden cut-off, Brier score and Hosmer-Lemeshow p.
 
         Absent models are skipped; their reasons are in ``table.attrs["notes"]``
         (and :meth:`notes`). ``formatted=True`` gives display strings.
+        ``by``: a column of the study table (centre, sex, stage, ...): one
+        block of rows per value of it, in a column of that name (subgroups
+        with one outcome class are left out). When the study has a centre
+        column (:meth:`centre_column`) every score is checked for confounding
+        by centre; a flagged score gives a warning and a note pointing to
+        :meth:`confounding`.
         """
         from radnb.evaluate.results import evaluation_table, format_results
 
         self._check_fitted()
         names = list(models) if models is not None else self.outputs
         names = [n for n in names if n not in self.absent_]
+        if by is not None and by not in self.table.columns:
+            raise RadnbError(f"results(by={by!r}): no such column in the study table")
+        groups = [(None, self.table.index)]
+        if by is not None:
+            col = self.table[by]
+            groups = [(v, self.table.index[col == v]) for v in sorted(col.dropna().unique())]
         parts = []
-        for c in cohorts if cohorts is not None else self.cohorts:
-            ids = self.cohort_ids(c)
-            if not len(ids):
-                continue
-            t = evaluation_table(
-                self.y.loc[ids],
-                {n: self.scores_.loc[ids, n] for n in names},
-                probabilities={n: self.probabilities_.loc[ids, n] for n in names},
-                directions=self.directions_,
-                thresholds=self.thresholds_,
-                level=level,
-            )
-            t.insert(1, "cohort", self.cohorts[self._cohort_value(c)])
-            parts.append(t)
+        for value, members in groups:
+            for c in cohorts if cohorts is not None else self.cohorts:
+                ids = self.cohort_ids(c).intersection(members, sort=False)
+                if not len(ids) or (by is not None and self.y.loc[ids].nunique() < 2):
+                    continue
+                t = evaluation_table(
+                    self.y.loc[ids],
+                    {n: self.scores_.loc[ids, n] for n in names},
+                    probabilities={n: self.probabilities_.loc[ids, n] for n in names},
+                    directions=self.directions_,
+                    thresholds=self.thresholds_,
+                    level=level,
+                )
+                t.insert(1, "cohort", self.cohorts[self._cohort_value(c)])
+                if by is not None:
+                    t.insert(2, by, value)
+                parts.append(t)
+        if not parts:
+            raise RadnbError("results: no cohort (or subgroup) has both outcome classes")
         out = pd.concat(parts, ignore_index=True)
         order = {n: i for i, n in enumerate(names)}
         out = out.sort_values("model", key=lambda s: s.map(order), kind="stable")
@@ -648,6 +782,9 @@ class Study(InternalValidationMixin, PlotMixin):
         if formatted:
             out = format_results(out)
         out.attrs["notes"] = self.notes()
+        note = self._confounding_warning()
+        if note:
+            out.attrs["notes"].append(note)
         return out
 
     def delong_table(
@@ -667,6 +804,24 @@ class Study(InternalValidationMixin, PlotMixin):
         )
         out.attrs["notes"] = self.notes()
         return out
+
+    def negative_controls(self, signature: str, **kws):
+        """Rerun a signature's chain on negative controls (see :mod:`radnb.study.controls`).
+
+        Keyword options go to :func:`radnb.study.controls.negative_controls`;
+        the result is also kept for :meth:`report`.
+        """
+        from radnb.study.controls import negative_controls
+
+        res = negative_controls(self, signature, **kws)
+        self.negative_controls_ = {**getattr(self, "negative_controls_", {}), signature: res}
+        return res
+
+    def report(self, path, **kws):
+        """Write the study as one self-contained HTML file (see :mod:`radnb.study.report`)."""
+        from radnb.study.report import write_report
+
+        return write_report(self, path, **kws)
 
     def __repr__(self) -> str:
         counts = self.table[self.split].value_counts()

@@ -91,22 +91,45 @@ class PlotMixin:
         )
 
     def plot_lasso_path(self, name: str, *, ax=None, **kws):
-        """LASSO coefficient path of a signature with lambda.min / lambda.1se."""
+        """LASSO coefficient path of a signature with lambda.min / lambda.1se.
+
+        An absent signature is drawn too, with the reason on the plot.
+        """
         from radnb.plots.classification import plot_lasso_path
 
-        return plot_lasso_path(self._lasso(name), ax=ax, **kws)
+        return self._mark_absent(name, plot_lasso_path(self._lasso(name), ax=ax, **kws))
 
     def plot_lasso_cv(self, name: str, *, ax=None, **kws):
-        """LASSO cross-validation curve of a signature."""
+        """LASSO cross-validation curve of a signature.
+
+        An absent signature is drawn too (the curve shows why: no lambda
+        with features beats the empty model by one SE), with the reason.
+        """
         from radnb.plots.classification import plot_lasso_cv
 
-        return plot_lasso_cv(self._lasso(name), ax=ax, **kws)
+        return self._mark_absent(name, plot_lasso_cv(self._lasso(name), ax=ax, **kws))
+
+    def _mark_absent(self, name, ax):
+        if name in self.absent_:
+            import textwrap
+
+            ax.text(
+                0.02,
+                0.02,
+                "\n".join(textwrap.wrap(f"absent: {self.absent_[name]}", 60)),
+                transform=ax.transAxes,
+                fontsize=7,
+                color="0.3",
+                va="bottom",
+                gid="absent-note",
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
+            )
+        return ax
 
     def _lasso(self, name):
         from radnb.select import LassoSelector
 
-        self._check_fitted()
-        last = self.signatures_[name].pipeline.steps[-1][1]
+        last = self._signature_pipeline(name).steps[-1][1]
         if not isinstance(last, LassoSelector):
             raise RadnbError(f"signature {name!r} has no LASSO step")
         return last
@@ -115,14 +138,18 @@ class PlotMixin:
         """Box plot of a score by outcome in one cohort (training by default)."""
         from radnb.plots.classification import plot_score_box
 
-        ids = self.cohort_ids(self.train if cohort is None else cohort)
+        c = self._cohort_value(self.train if cohort is None else cohort)
+        ids = self.cohort_ids(c)
+        kws.setdefault("cohort", f"{self.cohorts[c]} cohort")
         return plot_score_box(self.score(name).loc[ids], self.y.loc[ids], ax=ax, **kws)
 
     def plot_waterfall(self, name: str, cohort: Any = None, *, ax=None, **kws):
         """Waterfall of a score around its training cut-off in one cohort."""
         from radnb.plots.classification import plot_waterfall
 
-        ids = self.cohort_ids(self.train if cohort is None else cohort)
+        c = self._cohort_value(self.train if cohort is None else cohort)
+        ids = self.cohort_ids(c)
+        kws.setdefault("cohort", self.cohorts[c])
         return plot_waterfall(
             self.score(name).loc[ids],
             self.y.loc[ids],

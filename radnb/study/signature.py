@@ -62,9 +62,13 @@ class Signature:
             out[ok] = self.intercept + Z[self.coef.index].to_numpy() @ self.coef.to_numpy()
         return out
 
-    def formula(self, *, scale: str = "original", digits: int = 4) -> str:
-        """Printable formula, e.g. ``Rad score = -0.1 + 0.52 × f1 - 0.3 × f2``.
+    def formula(self, *, scale: str = "original", digits: int = 6) -> str:
+        """Printable formula, e.g. ``Rad score = -0.1 + 0.52 × f1 - 3.2e-05 × f2``.
 
+        Every number is printed with ``digits`` significant digits (6 by
+        default), so the score can be recomputed by hand from the printed
+        formula to about 1e-6 relative, whatever the units of the features
+        (a coefficient per mm³ of volume is often ~1e-5).
         ``scale="standardised"``: coefficients per training SD, features
         written as ``z(feature)`` (LASSO signatures only).
         """
@@ -76,9 +80,9 @@ class Signature:
             coef, icpt, wrap = self.coef_std, self.intercept_std, "z({})"
         else:
             raise RadnbError(f"scale must be 'original' or 'standardised', got {scale!r}")
-        text = f"{self.name} = {icpt:.{digits}f}"
+        text = f"{self.name} = {icpt:.{digits}g}"
         for f, b in coef[coef != 0].items():
-            text += f" {'-' if b < 0 else '+'} {abs(b):.{digits}f} × {wrap.format(f)}"
+            text += f" {'-' if b < 0 else '+'} {abs(b):.{digits}g} × {wrap.format(f)}"
         return text
 
     def __str__(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -9,9 +11,41 @@ from radnb.errors import RadnbError
 
 __all__ = ["InternalValidationMixin"]
 
+_FAILURES = (RadnbError, ValueError, np.linalg.LinAlgError)
+
+
+def _resample_task(task) -> list[dict]:
+    """Refit the whole chain on ``fit_ids``; AUC of every output on each eval set.
+
+    Module level so that Dask can send it to worker processes.
+    """
+    study, fit_ids, eval_sets, names = task
+    state = study._fit_on(fit_ids, resample=True)
+    return [study._resample_aucs(state, fit_ids, e, names) for e in eval_sets]
+
 
 class InternalValidationMixin:
     """``Study.internal_validation``: refits the whole chain in each resample."""
+
+    def _resample_aucs(self, state, fit_ids, eval_ids, names) -> dict:
+        """AUC of each output on ``eval_ids``, direction fixed on ``fit_ids``."""
+        from radnb.evaluate import auc_ci, score_direction
+
+        sc, _ = self._predict(state, eval_ids)
+        tr, _ = self._predict(state, fit_ids)
+        out = {}
+        for n in names:
+            if n not in sc:
+                out[n] = np.nan
+                continue
+            yt, st = self.y.loc[fit_ids].to_numpy(), tr[n].to_numpy()
+            ok = np.isfinite(st)
+            d = score_direction(yt[ok], st[ok])  # fixed on the fit rows
+            ye, se = self.y.loc[eval_ids].to_numpy(), sc[n].to_numpy()
+            ok = np.isfinite(se)
+            both = 0 < ye[ok].sum() < ok.sum()
+            out[n] = auc_ci(ye[ok], se[ok], direction=d).auc if both else np.nan
+        return out
 
     def internal_validation(
         self,
@@ -20,6 +54,9 @@ class InternalValidationMixin:
         n_boot: int = 200,
         n_splits: int = 5,
         n_repeats: int = 10,
+        client: Any = None,
+        n_workers: int | None = None,
+        progress: bool = False,
     ) -> pd.DataFrame:
         """Internal validation on the training cohort, refitting the whole chain.
 
@@ -31,6 +68,15 @@ class InternalValidationMixin:
         Selection, LASSO, clinical selection and model fits are all redone in
         each resample. Resamples where a fit fails are counted in ``n_failed``.
 
+        The resamples are independent tasks run through
+        :func:`radnb.parallel.run_tasks`, as every cohort-level step: ``None``
+        (default) on the local Dask cluster (single-threaded worker processes,
+        one per core; serial for fewer than 4 resamples or without Dask),
+        ``"serial"`` in this process, or any Dask ``Client`` / scheduler
+        address; ``progress`` shows a progress bar.
+        The resamples are drawn up front from ``random_state`` and combined in
+        their order, so the numbers are the same serial or parallel.
+
         Returns
         -------
         DataFrame
@@ -40,48 +86,46 @@ class InternalValidationMixin:
         """
         from sklearn.model_selection import RepeatedStratifiedKFold
 
-        from radnb.evaluate import auc_ci, score_direction
+        from radnb.parallel import run_tasks
 
         self._check_fitted()
         ids = self.train_ids
         y = self.y.loc[ids]
         names = [n for n in self.outputs if n not in self.absent_]
 
-        def aucs(state, fit_ids, eval_ids):
-            sc, _ = self._predict(state, eval_ids)
-            tr, _ = self._predict(state, fit_ids)
-            out = {}
-            for n in names:
-                if n not in sc:
-                    out[n] = np.nan
-                    continue
-                yt, st = self.y.loc[fit_ids].to_numpy(), tr[n].to_numpy()
-                ok = np.isfinite(st)
-                d = score_direction(yt[ok], st[ok])  # fixed on the fit rows
-                ye, se = self.y.loc[eval_ids].to_numpy(), sc[n].to_numpy()
-                ok = np.isfinite(se)
-                both = 0 < ye[ok].sum() < ok.sum()
-                out[n] = auc_ci(ye[ok], se[ok], direction=d).auc if both else np.nan
+        def run(tasks, desc):
+            out: list = [None] * len(tasks)
+            for i, res in run_tasks(
+                _resample_task,
+                tasks,
+                client=client,
+                n_workers=n_workers,
+                progress=progress,
+                desc=desc,
+            ):
+                if isinstance(res, BaseException) and not isinstance(res, _FAILURES):
+                    raise res
+                out[i] = res
             return out
 
-        apparent = aucs(self.state_, ids, ids)
+        apparent = self._resample_aucs(self.state_, ids, ids, names)
         rows = []
         failed = 0
         if method == "bootstrap":
             rng = np.random.default_rng(self.random_state)
             opt = {n: [] for n in names}
+            tasks = []
             for _ in range(n_boot):
                 b = ids[rng.integers(0, len(ids), len(ids))]
                 if y.loc[b].nunique() < 2:
                     failed += 1
                     continue
-                try:
-                    st = self._fit_on(b, resample=True)
-                    a_boot = aucs(st, b, b)
-                    a_orig = aucs(st, b, ids)
-                except (RadnbError, ValueError, np.linalg.LinAlgError):
+                tasks.append((self, b, [b, ids], names))
+            for res in run(tasks, "bootstrap"):
+                if isinstance(res, _FAILURES):
                     failed += 1
                     continue
+                a_boot, a_orig = res
                 for n in names:
                     opt[n].append(a_boot[n] - a_orig[n])
             for n in names:
@@ -101,13 +145,15 @@ class InternalValidationMixin:
                 n_splits=n_splits, n_repeats=n_repeats, random_state=self.random_state
             )
             res = {n: [] for n in names}
-            for tr, te in cv.split(np.zeros(len(ids)), y.to_numpy().astype(int)):
-                try:
-                    st = self._fit_on(ids[tr], resample=True)
-                    a = aucs(st, ids[tr], ids[te])
-                except (RadnbError, ValueError, np.linalg.LinAlgError):
+            tasks = [
+                (self, ids[tr], [ids[te]], names)
+                for tr, te in cv.split(np.zeros(len(ids)), y.to_numpy().astype(int))
+            ]
+            for out in run(tasks, "cv"):
+                if isinstance(out, _FAILURES):
                     failed += 1
                     continue
+                (a,) = out
                 for n in names:
                     res[n].append(a[n])
             for n in names:

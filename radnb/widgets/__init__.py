@@ -30,3 +30,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+# the step widgets and the study wizard (issue 12), loaded on first use as well
+__all__ += [
+    "DeepPanel", "ExtractionPanel", "HabitatExplorer", "ModelBoard", "StudyWizard",
+    "SurvivalExplorer",
+]  # fmt: skip
+_WHERE.update(
+    {
+        "DeepPanel": "radnb.widgets.deep",
+        "ExtractionPanel": "radnb.widgets.extraction",
+        "HabitatExplorer": "radnb.widgets.habitat",
+        "ModelBoard": "radnb.widgets.models",
+        "StudyWizard": "radnb.widgets.wizard",
+        "SurvivalExplorer": "radnb.widgets.survival",
+    }
+)

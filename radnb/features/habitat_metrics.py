@@ -15,6 +15,11 @@ import pandas as pd
 
 __all__ = ["habitat_features", "ith_score", "msi_matrix", "map_features"]
 
+#: With ``client=None`` (radnb chooses, as in every cohort-level call), habitat
+#: steps of at least this many patients run on a local Dask cluster when Dask is
+#: installed; smaller ones run in this process (the per-patient work is light).
+AUTO_MIN_PATIENTS = 500
+
 
 def _structure(ndim: int, connectivity: int):
     from scipy import ndimage
@@ -184,6 +189,12 @@ def _n_habitats(maps: Mapping[str, Any], n_habitats: int | None) -> int:
     return int(n_habitats)
 
 
+def _message(exc: Exception) -> str:
+    from radnb.errors import PatientError, clean_message
+
+    return exc.detail if isinstance(exc, PatientError) else clean_message(exc)
+
+
 def _radiomics_one(task):
     """Per-habitat radiomics of one patient; returns (pid, features, error rows)."""
     import SimpleITK as sitk
@@ -204,7 +215,7 @@ def _radiomics_one(task):
         try:
             image = cohort.image(pid, seq)
         except Exception as exc:  # noqa: BLE001 - collected per patient
-            errors.append({"patient_id": pid, "sequence": seq, "message": str(exc)})
+            errors.append({"patient_id": pid, "sequence": seq, "message": _message(exc)})
             continue
         for h in range(1, k + 1):
             sel = lab == h
@@ -215,7 +226,7 @@ def _radiomics_one(task):
             try:
                 out = extract_case(image, m, params).features
             except Exception as exc:  # noqa: BLE001 - collected per patient
-                msg = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+                msg = _message(exc)
                 errors.append(
                     {"patient_id": pid, "sequence": seq, "message": f"habitat {h}: {msg}"}
                 )
@@ -241,7 +252,8 @@ def habitat_features(
     connectivity: int = 26,
     client: Any = None,
     progress: bool = False,
-) -> pd.DataFrame:
+    as_result: bool = False,
+) -> pd.DataFrame | Any:
     """Feature table of habitat maps, indexed by ``patient_id``.
 
     Parameters
@@ -257,16 +269,23 @@ def habitat_features(
         a PyRadiomics parameter mapping / file).
     min_voxels : habitats smaller than this in a patient get no radiomics (NaN).
     connectivity : neighbourhood for connected regions (6, 18 or 26).
-    client : ``None`` (serial) or a Dask client / ``"local"`` for the radiomics.
-    progress : show a progress bar.
+    client : where the per-habitat radiomics run, as in every cohort-level call
+        (:func:`radnb.parallel.run_tasks`): ``None`` lets radnb choose (a local
+        Dask cluster from :data:`AUTO_MIN_PATIENTS` patients when Dask is
+        installed, this process otherwise), ``"serial"``, ``"local"``, or a
+        ``Client`` / scheduler address.
+    progress : show a progress bar (``True``) or not.
+    as_result : return a :class:`~radnb.features.FeatureResult` instead of the
+        DataFrame (``features``, ``errors``, ``provenance``).
 
     Returns
     -------
-    DataFrame
+    DataFrame or FeatureResult
         Columns of :func:`map_features`, then the per-habitat radiomics.
         ``df.attrs["errors"]`` holds the failures as records ``patient_id, sequence,
         message`` (:func:`radnb.features.errors_table` gives a DataFrame)
-        of the extractions that failed (the rest is filled in).
+        of the extractions that failed (the rest is filled in). With
+        ``as_result=True`` the failures are ``result.errors``.
 
     Examples
     --------
@@ -290,33 +309,31 @@ def habitat_features(
             (str(pid), cohort, img, seqs, k, params, int(min_voxels)) for pid, img in maps.items()
         ]
         rad: dict[str, dict] = {}
-        if client is None or client == "serial":
-            it = map(_radiomics_one, tasks)
-            if progress:
-                from tqdm.auto import tqdm
+        from radnb.parallel import run_tasks
 
-                it = tqdm(it, total=len(tasks), desc="habitat radiomics")
-            for pid, feats, errs in it:
-                rad[pid] = feats
-                errors.extend(errs)
-        else:
-            from radnb.parallel import run_tasks
-
-            for i, out in run_tasks(
-                _radiomics_one, tasks, client=client, progress=progress, desc="habitat radiomics"
-            ):
-                if isinstance(out, Exception):
-                    errors.append(
-                        {"patient_id": tasks[i][0], "sequence": None, "message": str(out)}
-                    )
-                    continue
-                pid, feats, errs = out
-                rad[pid] = feats
-                errors.extend(errs)
+        for i, out in run_tasks(
+            _radiomics_one, tasks, client=client, progress=progress, desc="habitat radiomics",
+            min_tasks=AUTO_MIN_PATIENTS if client is None else 1,
+        ):  # fmt: skip
+            if isinstance(out, Exception):
+                errors.append({"patient_id": tasks[i][0], "sequence": None, "message": str(out)})
+                continue
+            pid, feats, errs = out
+            rad[pid] = feats
+            errors.extend(errs)
         if rad:
             r = pd.DataFrame.from_dict(rad, orient="index")
             r = r.apply(pd.to_numeric, errors="coerce")
             df = df.join(r, how="left")
     from radnb.features import set_errors
 
-    return set_errors(df, errors)
+    df = set_errors(df, errors)
+    if not as_result:
+        return df
+    from radnb.features._result import FeatureResult
+
+    return FeatureResult.from_frame(
+        df, step="habitat", n_habitats=k, connectivity=connectivity,
+        sequences=None if cohort is None else list(sequences or cohort.sequences),
+        params=params,
+    )  # fmt: skip
