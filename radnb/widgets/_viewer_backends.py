@@ -47,6 +47,17 @@ class NiivueBackend:
         self.widget = self.nv
         self._vols: dict[int, Any] = {}
         self.nv.on_location_change(self._on_location)
+        self.nv.observe(self._on_attached, names="_canvas_attached")
+
+    def _on_attached(self, change) -> None:
+        # ipyniivue 2.4.4 ignores a volumes update that reaches the browser after the
+        # model but before its canvas exists, leaving "loading ..." (seen when a cell
+        # sets volumes right after creating the viewer). Push them again once attached;
+        # their bytes are already in the browser.
+        if change["new"] and self.nv.volumes:
+            vols = list(self.nv.volumes)
+            self.nv.volumes = []
+            self.nv.volumes = vols
 
     def _volume(self, layer):
         vol = self._vols.get(id(layer))
