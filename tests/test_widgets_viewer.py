@@ -130,7 +130,10 @@ def test_volumes_pushed_again_when_the_canvas_attaches(sim):
     seen = []
     v._backend.nv.observe(lambda ch: seen.append(len(ch["new"])), names="volumes")
     v._backend.nv._canvas_attached = True  # what the browser reports after drawing
-    assert seen == [0, len(vols)] and list(v._backend.nv.volumes) == vols
+    assert seen == [0, len(vols)]
+    assert v._backend.nv.volumes[0] is vols[0]  # the image is not sent again
+    assert v._backend.nv.volumes[1] is not vols[1]  # the mask is, as a new volume
+    assert v._backend.nv.volumes[1].colormap_label is not None
 
 
 def test_switching_sequence_keeps_the_other_volumes(sim):

@@ -53,11 +53,10 @@ class NiivueBackend:
         # ipyniivue 2.4.4 ignores a volumes update that reaches the browser after the
         # model but before its canvas exists, leaving "loading ..." (seen when a cell
         # sets volumes right after creating the viewer). Push them again once attached;
-        # their bytes are already in the browser.
-        if change["new"] and self.nv.volumes:
-            vols = list(self.nv.volumes)
-            self.nv.volumes = []
-            self.nv.volumes = vols
+        # The image's bytes are already in the browser; the small overlays are sent
+        # again as new volumes (a re-added label volume loses its colour table).
+        if change["new"] and self.v.base is not None:
+            self.replace_base()
 
     def _volume(self, layer):
         vol = self._vols.get(id(layer))
