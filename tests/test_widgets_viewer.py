@@ -124,6 +124,18 @@ def test_viewer_opens_patient_with_mask_and_goes_to_tumour(sim):
     assert sim.view(sim.patient_ids[1]).patient_id == sim.patient_ids[1]
 
 
+def test_volumes_pushed_again_when_the_canvas_attaches(sim):
+    v = Viewer(sim)
+    vols = list(v._backend.nv.volumes)
+    seen = []
+    v._backend.nv.observe(lambda ch: seen.append(len(ch["new"])), names="volumes")
+    v._backend.nv._canvas_attached = True  # what the browser reports after drawing
+    assert seen == [0, len(vols)]
+    assert v._backend.nv.volumes[0] is vols[0]  # the image is not sent again
+    assert v._backend.nv.volumes[1] is not vols[1]  # the mask is, as a new volume
+    assert v._backend.nv.volumes[1].colormap_label is not None
+
+
 def test_switching_sequence_keeps_the_other_volumes(sim):
     v = Viewer(sim)
     mask = v.layers["mask"]

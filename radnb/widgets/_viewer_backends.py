@@ -47,6 +47,16 @@ class NiivueBackend:
         self.widget = self.nv
         self._vols: dict[int, Any] = {}
         self.nv.on_location_change(self._on_location)
+        self.nv.observe(self._on_attached, names="_canvas_attached")
+
+    def _on_attached(self, change) -> None:
+        # ipyniivue 2.4.4 ignores a volumes update that reaches the browser after the
+        # model but before its canvas exists, leaving "loading ..." (seen when a cell
+        # sets volumes right after creating the viewer). Push them again once attached;
+        # The image's bytes are already in the browser; the small overlays are sent
+        # again as new volumes (a re-added label volume loses its colour table).
+        if change["new"] and self.v.base is not None:
+            self.replace_base()
 
     def _volume(self, layer):
         vol = self._vols.get(id(layer))
