@@ -187,17 +187,7 @@ def test_find_cycles_detects_a_cycle():
 
 # Cycles outside radnb.evaluate, owned by other modules' maintainers: tolerated
 # here until fixed (delete the entry then). Any other cycle fails the test.
-KNOWN_CYCLES: list[list[str]] = [
-    # viewer <-> its backends / controls (function-level imports of _index_of,
-    # COLORMAPS, SLICE_TYPES back from viewer.py)
-    ["radnb.widgets._viewer_backends", "radnb.widgets._viewer_controls", "radnb.widgets.viewer"],
-    # study.crossfit imports study.core._EmptySignature in a function; core
-    # imports crossfit in functions
-    ["radnb.study.core", "radnb.study.crossfit"],
-    # widgets.browser <-> _browser_widgets (function-level: build / refresh one
-    # way, _fmt back)
-    ["radnb.widgets._browser_widgets", "radnb.widgets.browser"],
-]
+KNOWN_CYCLES: list[list[str]] = []
 
 
 def test_no_import_cycle_between_modules():

@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from radnb.errors import RadnbError
+
 __all__ = ["SignatureSpec", "ModelSpec", "ModelFit", "FitState"]
 
 
@@ -120,3 +122,15 @@ class FitState(_MappingView):
     absent: dict[str, str] = field(default_factory=dict)  # name -> why
     signature_scores: pd.DataFrame | None = None
     absent_pipelines: dict = field(default_factory=dict)  # fitted selection of absent ones
+
+
+class _EmptySignature(RadnbError):
+    """Selection kept no feature and the signature was declared ``on_empty="absent"``.
+
+    Carries the fitted selection ``pipeline``, so that an absent signature can
+    still be inspected (``selection_report``, ``plot_lasso_cv``).
+    """
+
+    def __init__(self, message: str, pipeline: Any = None):
+        super().__init__(message)
+        self.pipeline = pipeline

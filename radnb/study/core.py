@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import CohortError, NotFittedError, RadnbError
-from radnb.study._state import FitState, ModelFit, ModelSpec, SignatureSpec
+from radnb.study._state import FitState, ModelFit, ModelSpec, SignatureSpec, _EmptySignature
 from radnb.study.clinical import ClinicalEncoder, _logit_fit, select_clinical
 from radnb.study.confounding import ConfoundingMixin
 from radnb.study.outputs import OutputsMixin
@@ -21,18 +21,6 @@ from radnb.study.validation import InternalValidationMixin
 __all__ = ["Study"]
 
 _ESTIMATORS = ("logistic", "svm", "rf", "gb")
-
-
-class _EmptySignature(RadnbError):
-    """Selection kept no feature and the signature was declared ``on_empty="absent"``.
-
-    Carries the fitted selection ``pipeline``, so that an absent signature can
-    still be inspected (``selection_report``, ``plot_lasso_cv``).
-    """
-
-    def __init__(self, message: str, pipeline: Any = None):
-        super().__init__(message)
-        self.pipeline = pipeline
 
 
 class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):

@@ -97,7 +97,7 @@ def out_of_fold_scores(
     -------
     (DataFrame indexed by the unique ids, one column per signature; notes)
     """
-    from radnb.study.core import _EmptySignature
+    from radnb.study._state import _EmptySignature
 
     ids = pd.Index(ids)
     u = ids.unique()

@@ -10,6 +10,19 @@ __all__ = ["build", "refresh"]
 _ALL = "(all)"
 
 
+def _fmt(values: Any) -> Any:
+    """Values as filter labels: 1.0 -> "1", missing -> "" (so "1" matches a float column)."""
+
+    def one(v):
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    return values.map(one)
+
+
 def _header(b: Any) -> str:
     c = b.cohort
     banner = ""
@@ -38,8 +51,6 @@ def build(b: Any) -> None:
     import ipywidgets as w
 
     c = b.cohort
-    from radnb.widgets.browser import _fmt
-
     splits = sorted(set(_fmt(c.splits.dropna()))) if c.splits is not None else []
     out = b.outcome_column
     outcomes = sorted(set(_fmt(c.clinical[out].dropna()))) if out else []

@@ -14,7 +14,7 @@ def build_controls(v: Any) -> None:
     """Create ``v.controls`` (a dict of widgets) and ``v.widget`` (the whole view)."""
     import ipywidgets as w
 
-    from radnb.widgets.viewer import COLORMAPS, SLICE_TYPES
+    from radnb.widgets._viewer_data import COLORMAPS, SLICE_TYPES
 
     small = w.Layout(width="auto")
     slice_types = SLICE_TYPES if v.backend_name == "niivue" else SLICE_TYPES[:4]

@@ -27,6 +27,11 @@ __all__ = [
     "window_range",
 ]
 
+#: Slice types of the Viewer (NiiVue names them the same).
+SLICE_TYPES = ("axial", "coronal", "sagittal", "multiplanar", "render")
+#: Colormaps known to both NiiVue and matplotlib.
+COLORMAPS = ("gray", "hot", "inferno", "viridis", "plasma", "magma", "cividis", "jet", "bone")
+
 #: CT window presets, (level, width) in HU.
 CT_WINDOWS: dict[str, tuple[float, float]] = {
     "soft tissue": (40.0, 400.0),

@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from radnb.widgets._browser_widgets import _fmt
+
 __all__ = ["CohortBrowser", "cohort_table"]
 
 _STATUS_RANK = {"error": 0, "warning": 1, "ok": 2}
@@ -24,19 +26,6 @@ _STATUS_STYLE = {
     "ok": "color:#2e7d32",
 }
 _ALL = "(all)"
-
-
-def _fmt(values: pd.Series) -> pd.Series:
-    """Values as filter labels: 1.0 -> "1", missing -> "" (so "1" matches a float column)."""
-
-    def one(v):
-        if v is None or (isinstance(v, float) and v != v):
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v)
-
-    return values.map(one)
 
 
 def cohort_table(

@@ -28,13 +28,17 @@ from typing import Any
 import numpy as np
 
 from radnb.widgets import _viewer_data as vd
-from radnb.widgets._viewer_data import Layer, _as_image, _index_of, _on_grid
+from radnb.widgets._viewer_data import (
+    COLORMAPS,
+    SLICE_TYPES,
+    Layer,
+    _as_image,
+    _index_of,
+    _on_grid,
+)
 
 __all__ = ["COLORMAPS", "SLICE_TYPES", "Layer", "Viewer", "view"]
 
-SLICE_TYPES = ("axial", "coronal", "sagittal", "multiplanar", "render")
-#: Colormaps known to both NiiVue and matplotlib.
-COLORMAPS = ("gray", "hot", "inferno", "viridis", "plasma", "magma", "cividis", "jet", "bone")
 _NUMPY_AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}  # (z, y, x) axis of each view
 _MASK_COLOUR = 4  # radnb.plots.style.PALETTE index of the tumour contour (as plot_slice)
 _READER_COLOUR = 5
