@@ -6,7 +6,7 @@ export RADNB_CACHE_DIR ?= $(CURDIR)/.radnb_cache
 # browser tests save their screenshots here; `make docs` shows them (git-ignored)
 export RADNB_SCREENSHOTS ?= $(CURDIR)/docs/_screenshots
 
-.PHONY: install main test lint lab bench docs clean
+.PHONY: install main test lint lab bench docs clean strip
 
 install:
 	PYTHON=$(PY) VENV=$(VENV) bash scripts/install.sh
@@ -41,3 +41,7 @@ bench: install
 
 clean:
 	rm -rf $(OUT) .radnb_cache .pytest_cache docs/_build docs/guide docs/api docs/notebooks docs/screenshots
+
+## strip: clear the notebooks' outputs (the .ipynb files are the source; tests check they are clean)
+strip:
+	$(VENV)/bin/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb

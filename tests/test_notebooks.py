@@ -38,6 +38,24 @@ def test_simulated_notebooks_carry_a_banner(path):
         assert "SIMULATED" in md, f"{path.name} uses simulated data without a banner"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_are_stored_clean(path):
+    """The .ipynb is the source: valid nbformat, no outputs, unique cell ids.
+
+    Clear outputs before committing with ``make strip`` (nbconvert --clear-output).
+    """
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; run `make strip`"
+    ids = [c.get("id") for c in nb.cells]
+    assert len(ids) == len(set(ids)), f"{path.name}: duplicated cell ids"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path, tmp_path, monkeypatch):
