@@ -173,6 +173,7 @@ class FusionClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         d_model: int = 32,
+        *,
         n_heads: int = 1,
         n_layers: int = 1,
         dim_feedforward: int = 64,
