@@ -374,3 +374,20 @@ def test_calibration_at(data_dir):
     assert np.corrcoef(cal.predicted, cal.observed)[0, 1] > 0.9
     with pytest.raises(RadnbError):
         sv.calibration_at(df.ttcancer, df.cancer.astype(int), pr * 5, 1.5)
+
+
+def test_cutoff_train_draws_the_leakage_line(rng):
+    """cutoff(train=...) fits on the training rows only, whatever the test rows hold."""
+    ids = [f"p{i:03d}" for i in range(60)]
+    score = pd.Series(rng.normal(size=60), index=ids)
+    is_train = pd.Series([True] * 40 + [False] * 20, index=ids)
+    ref = sv.cutoff(score[is_train], method="tertiles")
+    shuffled = score.copy()
+    shuffled[~is_train] = rng.normal(50, 10, size=20)  # wild test scores change nothing
+    for train in (is_train, is_train.to_numpy(), ids[:40], is_train.sample(frac=1, random_state=1)):
+        got = sv.cutoff(shuffled, method="tertiles", train=train)
+        np.testing.assert_allclose(got.cutoffs, ref.cutoffs)
+    with pytest.raises(ValueError, match="no patient"):
+        sv.cutoff(score, train=np.zeros(60, bool))
+    with pytest.raises(ValueError, match="without a score"):
+        sv.cutoff(score, train=["nobody"])

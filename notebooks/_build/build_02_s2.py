@@ -328,8 +328,8 @@ code(r"""
 df = clin.join(dls, how="inner")
 sd_train = df.loc[df["split"] == "train", "DLS"].std()
 df["DLS per SD"] = df["DLS"] / sd_train
-cut = sv.cutoff(df.loc[df["split"] == "train", "DLS"], method="median",
-                labels=["low DLS", "high DLS"])
+cut = sv.cutoff(df["DLS"], method="median", labels=["low DLS", "high DLS"],
+                train=df["split"] == "train")  # fitted on the training patients only
 df["DLS group"] = cut.assign(df["DLS"])
 print(cut)
 
@@ -394,7 +394,7 @@ code(r"""
 truth_auc = cohort.truth["outcomes"]["pdl1"]["auc_sample"]
 df["true_logit"] = cohort.truth["latent"]["eta_pdl1"]
 cut_true = sv.cutoff(
-    df.loc[df["split"] == "train", "true_logit"], method="median", labels=["low", "high"]
+    df["true_logit"], method="median", labels=["low", "high"], train=df["split"] == "train"
 )
 hr_true = sv.hr_by_cohort(df, "true_logit", "pfs_months", "pfs_event", "split", grouped=cut_true)
 hr_true = hr_true.set_index("cohort")

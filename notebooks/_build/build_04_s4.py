@@ -197,8 +197,8 @@ group); `cut.assign` applies them unchanged to everyone.
 """)
 
 code(r"""
-cut = sv.cutoff(df.loc[df["split"] == "train", "dl_risk"], method="quantiles",
-                quantiles=[0.605, 0.803], labels=GROUPS)
+cut = sv.cutoff(df["dl_risk"], method="quantiles", quantiles=[0.605, 0.803], labels=GROUPS,
+                train=df["split"] == "train")  # fitted on the training patients only
 df["risk_group"] = cut.assign(df["dl_risk"])
 print(cut)
 shares = pd.crosstab(df["split"], df["risk_group"], normalize="index").round(3)

@@ -316,8 +316,14 @@ def cutoff(
     maxprop: float = 0.9,
     pmethod: str = "Lau92",
     labels=None,
+    train=None,
 ) -> Cutoff:
     """Fit risk-group cut-off(s) on the training score; apply with ``.assign``.
+
+    ``train`` draws the leakage line for the caller: a boolean mask (array of
+    the score's length, or a Series aligned on the score's index) or the IDs of
+    the training patients; the cut-off is then fitted on those rows only, so
+    the whole cohort's score can be passed and ``.assign``-ed afterwards.
 
     ``method`` is "median", "tertiles", "quantiles" (with ``quantiles=``),
     "maxstat" (maximally selected log-rank statistic, R ``maxstat.test(...,
@@ -332,7 +338,11 @@ def cutoff(
     2.5
     >>> list(cut.assign([0.5, 2.5, 9.0]))
     ['low', 'low', 'high']
+    >>> cutoff([1.0, 2.0, 3.0, 40.0], method="median", train=[True, True, True, False]).cutoff
+    2.0
     """
+    if train is not None:
+        score, time, event = _training_rows(score, time, event, train)
     return Cutoff(
         method,
         quantiles=quantiles,
@@ -341,3 +351,43 @@ def cutoff(
         pmethod=pmethod,
         labels=labels,
     ).fit(score, time, event)
+
+
+def _training_rows(score, time, event, train):
+    """``score``, ``time``, ``event`` restricted to the training rows ``train``."""
+    from radnb.errors import InvalidParameterError
+
+    is_series = isinstance(score, pd.Series)
+    if isinstance(train, pd.Series) and train.dtype == bool:
+        if not is_series:
+            raise InvalidParameterError("train= as a boolean Series needs score as a Series")
+        keep = train.reindex(score.index)
+        if keep.isna().any():
+            missing = list(score.index[keep.isna()][:5])
+            raise InvalidParameterError(f"train= has no value for patients {missing}")
+        pos = np.flatnonzero(keep.to_numpy(bool))
+    else:
+        arr = np.asarray(train)
+        if arr.dtype == bool:
+            if arr.shape != (len(score),):
+                raise InvalidParameterError(
+                    f"train= mask has {arr.size} values for {len(score)} scores"
+                )
+            pos = np.flatnonzero(arr)
+        else:
+            if not is_series:
+                raise InvalidParameterError("train= as patient IDs needs score as a Series")
+            where = pd.Index(score.index).get_indexer(list(arr))
+            if (where < 0).any():
+                missing = [t for t, w in zip(arr, where) if w < 0][:5]
+                raise InvalidParameterError(f"train= names patients without a score: {missing}")
+            pos = np.sort(where)
+    if pos.size == 0:
+        raise InvalidParameterError("train= selects no patient")
+
+    def take(v):
+        if v is None:
+            return None
+        return v.iloc[pos] if isinstance(v, pd.Series) else np.asarray(v)[pos]
+
+    return take(score), take(time), take(event)
