@@ -17,6 +17,7 @@ import pandas as pd
 
 from radnb.errors import RadnbError
 from radnb.widgets._common import ExportBar, FigureView, MessageArea, open_patient, table_html
+from radnb.widgets._picking import connect_clicks, km_marks, pick_km
 
 __all__ = ["SurvivalExplorer", "risk_groups"]
 
@@ -89,6 +90,7 @@ class SurvivalExplorer(W.VBox):
         folder: str | Path = "radnb_export",
         viewer: Any = None,
         cohort_data: Any = None,
+        interactive: bool = False,
     ) -> None:
         if not isinstance(endpoints, Mapping):
             endpoints = {
@@ -121,7 +123,10 @@ class SurvivalExplorer(W.VBox):
             options=treat_opts, value=treatment or "", description="Treatment"
         )
         self.summary = W.HTML()
-        self.km = FigureView((4.6 * len(self.cohorts), 4.6))
+        self.km = FigureView((4.6 * len(self.cohorts), 4.6), interactive=interactive)
+        self._km_data: dict[Any, pd.DataFrame] = {}
+        self.picked_: str | None = None
+        connect_clicks(self.km.canvas, self.pick_km)
         self.forest = FigureView((6.5, 3.0))
         self.interaction = FigureView((6.5, 3.5))
         self.cox_html, self.interaction_html = W.HTML(), W.HTML()
@@ -231,6 +236,7 @@ class SurvivalExplorer(W.VBox):
             axes = self.km.axes(1, len(self.cohorts))
             self._km_key = key
         self.logrank_ = {}
+        self._km_data = {}
         parts = []
         for ax, (value, label) in zip(axes, self.cohorts.items(), strict=True):
             ids = self.groups_.index[self.data.loc[self.groups_.index, self.split] == value]
@@ -239,6 +245,7 @@ class SurvivalExplorer(W.VBox):
                 ax.text(0.5, 0.5, "one risk group only", ha="center", transform=ax.transAxes)
                 continue
             km_plot(d[time], d[event], d["g"], ax=ax, title=label, xlabel=time)
+            self._km_data[ax] = km_marks(d[time], d[event], d["g"])
             lr = sv.logrank_test(d[time], d[event], d["g"])
             self.logrank_[label] = lr
             parts.append(f"{label}: log-rank p = {lr['p']:.3g} (n = {len(d)})")
@@ -295,6 +302,25 @@ class SurvivalExplorer(W.VBox):
         s = self.data.loc[self.groups_.index, self.score.value].sort_values(ascending=False)
         g = self.groups_
         self.patients.options = [(f"{p}  {s[p]:.2f}  {g[p]}", p) for p in s.index]
+
+    def pick_km(self, ax, time: float, surv: float) -> Any:
+        """A click on a Kaplan-Meier panel: the patient of the nearest event / censor
+        mark, selected and opened in the Viewer."""
+        marks = self._km_data.get(ax)
+        if marks is None:
+            return None
+        lo, hi = ax.get_xlim()
+        pid = pick_km(time, surv, marks, xspan=hi - lo)
+        if pid is None:
+            return None
+        self.picked_ = pid
+        row = marks.loc[pid]
+        self.messages.show(
+            f"patient {pid}: {row['group']}, time {row['time']:.1f}, KM {row['survival']:.2f}",
+            "info",
+        )
+        self.patients.value = pid
+        return self.open_selected() if self.cohort_data is not None else None
 
     def open_selected(self) -> Any:
         pid = self.patients.value
