@@ -71,6 +71,8 @@ class ModelBoard(W.VBox):
     viewer : a :class:`radnb.widgets.viewer.Viewer` (or anything with
         ``show_patient(pid)``); created on the first patient click when None.
     cohort_data : the Cohort the study was built from (for the viewer).
+    interactive : draw the ROC on an ipympl canvas: a click picks the nearest
+        operating point, lists its patients and opens the first in the Viewer.
     """
 
     def __init__(

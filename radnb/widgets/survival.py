@@ -74,6 +74,9 @@ class SurvivalExplorer(W.VBox):
     cohorts : ``{split value: display name}`` in display order.
     covariates : clinical columns offered for the Cox table.
     treatment : a treatment column for the treatment x risk-group interaction.
+    reference : its reference arm (default: the first in sorted order).
+    interactive : draw the Kaplan-Meier curves on an ipympl canvas: a click on a
+        curve opens the patient of the nearest event / censor mark in the Viewer.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class SurvivalExplorer(W.VBox):
         cohorts: Mapping[Any, str] | None = None,
         covariates: Sequence[str] = (),
         treatment: str | None = None,
+        reference: Any = None,
         folder: str | Path = "radnb_export",
         viewer: Any = None,
         cohort_data: Any = None,
@@ -108,6 +112,7 @@ class SurvivalExplorer(W.VBox):
         self.cohorts = dict(cohorts) if cohorts else {v: str(v) for v in values}
         self.endpoints = dict(endpoints)
         self.viewer, self.cohort_data = viewer, cohort_data
+        self.reference = reference
         self.messages = MessageArea()
         self.score = W.Dropdown(options=list(scores), description="Score")
         self.endpoint = W.Dropdown(options=list(self.endpoints), description="Endpoint")
@@ -287,7 +292,12 @@ class SurvivalExplorer(W.VBox):
             d = d.assign(risk_group=self.groups_).dropna()
             arms = sorted(d[col].unique())
             self.interaction_ = sv.treatment_by_risk(
-                d, time, event, col, "risk_group", reference=arms[0]
+                d,
+                time,
+                event,
+                col,
+                "risk_group",
+                reference=self.reference if self.reference in arms else arms[0],
             )
             p = self.interaction_.interaction["p"]
             self.interaction_html.value = (
