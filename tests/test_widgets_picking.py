@@ -70,3 +70,20 @@ def test_km_click_opens_the_patient(data, tmp_path):
         marks.loc[pid, ["time", "survival"]]
     )
     assert ex.viewer is not None and ex.viewer.patient_id == got
+
+
+def test_choosing_a_table_row_opens_the_patient(data, tmp_path):
+    study, cohort = data
+    board = ModelBoard(study, folder=tmp_path, cohort_data=cohort)
+    board.viewer_backend = "slices"
+    assert board.viewer is None  # filling the table opened nothing
+    pid = board.patients.options[-1][1]
+    board.patients.value = pid
+    assert board.viewer is not None and board.viewer.patient_id == pid
+    ex = SurvivalExplorer.from_study(study, cohort, folder=tmp_path)
+    ex.viewer_backend = "slices"
+    ex.method.value = "tertiles"  # the table is refilled, still nothing opened
+    assert ex.viewer is None
+    pid = ex.patients.options[1][1]
+    ex.patients.value = pid
+    assert ex.viewer is not None and ex.viewer.patient_id == pid

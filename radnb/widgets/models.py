@@ -120,6 +120,8 @@ class ModelBoard(W.VBox):
         self._markers: dict[str, Any] = {}
         self._data: dict[str, np.ndarray] = {}
         self.picked_: dict | None = None
+        self._filling = False
+        self.patients.observe(self._on_patient, "value")
         connect_clicks(self.roc.canvas, lambda ax, x, y: self.pick_roc(x, y))
         self.models.observe(self._on_models, "value")
         self.cohort.observe(lambda _: self.refresh(), "value")
@@ -268,10 +270,17 @@ class ModelBoard(W.VBox):
     def _fill_patients(self) -> None:
         d = self._data
         order = np.argsort(-d["score"])
+        self._filling = True
         self.patients.options = [
             (f"{d['ids'][i]}  score {d['score'][i]:.2f}  outcome {int(d['y'][i])}", d["ids"][i])
             for i in order
         ]
+        self._filling = False
+
+    def _on_patient(self, change) -> None:
+        """A row of the patient table chosen: open that patient (linked view)."""
+        if not self._filling and change["new"] is not None and self.cohort_data is not None:
+            self.open_selected()
 
     def pick_roc(self, fpr: float, tpr: float) -> Any:
         """A click on the ROC: the nearest operating point of the focus model, its
@@ -287,7 +296,9 @@ class ModelBoard(W.VBox):
         )
         if not r["patients"]:
             return None
+        self._filling = True  # open once, below
         self.patients.value = r["patients"][0]
+        self._filling = False
         return self.open_selected() if self.cohort_data is not None else None
 
     def open_selected(self) -> Any:

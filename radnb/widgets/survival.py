@@ -132,12 +132,14 @@ class SurvivalExplorer(W.VBox):
         self._km_data: dict[Any, pd.DataFrame] = {}
         self.picked_: str | None = None
         connect_clicks(self.km.canvas, self.pick_km)
+        self._filling = False
         self.forest = FigureView((6.5, 3.0))
         self.interaction = FigureView((6.5, 3.5))
         self.cox_html, self.interaction_html = W.HTML(), W.HTML()
         self.patients = W.Select(description="Patients", rows=8, layout=W.Layout(width="24em"))
         self.open_button = W.Button(description="Open in viewer", icon="eye")
         self.open_button.on_click(lambda _: self.open_selected())
+        self.patients.observe(lambda ch: self._on_patient(ch), "value")
         self.viewer_box = W.Box()
         self.viewer_backend = "niivue"
         self.export = ExportBar(self.figures, self.tables, folder, self.messages)
@@ -311,7 +313,14 @@ class SurvivalExplorer(W.VBox):
     def _fill_patients(self) -> None:
         s = self.data.loc[self.groups_.index, self.score.value].sort_values(ascending=False)
         g = self.groups_
+        self._filling = True
         self.patients.options = [(f"{p}  {s[p]:.2f}  {g[p]}", p) for p in s.index]
+        self._filling = False
+
+    def _on_patient(self, change) -> None:
+        """A row of the patient table chosen: open that patient (linked view)."""
+        if not self._filling and change["new"] is not None and self.cohort_data is not None:
+            self.open_selected()
 
     def pick_km(self, ax, time: float, surv: float) -> Any:
         """A click on a Kaplan-Meier panel: the patient of the nearest event / censor
@@ -329,7 +338,9 @@ class SurvivalExplorer(W.VBox):
             f"patient {pid}: {row['group']}, time {row['time']:.1f}, KM {row['survival']:.2f}",
             "info",
         )
+        self._filling = True  # open once, below
         self.patients.value = pid
+        self._filling = False
         return self.open_selected() if self.cohort_data is not None else None
 
     def open_selected(self) -> Any:
