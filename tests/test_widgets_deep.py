@@ -67,3 +67,14 @@ def test_fusion_on_a_multi_sequence_cohort():
     np.testing.assert_allclose(att.sum(axis=1), 1.0, atol=1e-6)
     assert "fit(dl.loc[train_ids]" in panel.code.code
     assert panel.attention_plot.n_draws == 1
+
+
+def test_use_features_takes_a_block_extracted_elsewhere():
+    c = small_cohort().subset(small_cohort().patient_ids[:5])
+    dl = deep.extract_deep_features(c, backbone="resnet18", dims=2, crop_kws={"size": 32},
+                                    progress=False)  # fmt: skip
+    panel = DeepPanel(c)
+    panel.use_features(dl)
+    assert panel.features_ is dl and panel.runner.state != "done"  # nothing was re-run
+    assert f"{dl.shape[1]} deep features for 5 patients" in panel.summary.value
+    assert "extracted above" in panel.code.code

@@ -79,3 +79,15 @@ def test_habitat_map_in_the_viewer(explorer, s3):
     v = explorer.viewer
     assert v is not None and v.patient_id == s3.patient_ids[1], explorer.messages.errors
     assert "habitats" in v.layers
+
+
+def test_use_fitted_shows_a_model_fitted_elsewhere(explorer, s3):
+    other = HabitatExplorer(s3, outcome=s3.outcomes[0])
+    n = other.fractions.n_draws
+    other.use_fitted(explorer.model_, explorer.maps_, explorer.features_)
+    assert other.messages.errors == [] and other.model_ is explorer.model_
+    assert f"k = {explorer.model_.n_habitats_} habitats" in other.summary.value
+    assert other.fractions.n_draws == n + 1 and "fraction" in other.features_html.value
+    fresh = HabitatExplorer(s3)
+    fresh.use_fitted(habitat.HabitatModel(n_habitats=3), {}, pd.DataFrame())
+    assert fresh.model_ is None and "not fitted" in fresh.messages.errors[-1]

@@ -78,3 +78,38 @@ def test_qc_errors_must_be_excluded_explicitly(tmp_path):
     assert bad not in wz.cohort.patient_ids and len(wz.cohort.patient_ids) == 11
     assert f"excludes ['{bad}']" in wz.code.code
     assert wz.go(2)
+
+
+def test_redoing_a_step_resets_the_later_ones(wizard, project):
+    """Runs after the resume test: it changes the saved project."""
+    from radnb.widgets._wizard_state import ProjectState
+
+    wizard.reset_steps = []
+    wizard.define_signatures()  # re-done: the models, survival and export are stale
+    assert wizard.reset_steps == ["Models", "Survival", "Export"]
+    assert wizard.study is None and wizard.exported == [] and wizard.survival is None
+    assert wizard.allowed == STEPS.index("Models") and not wizard.go(STEPS.index("Survival"))
+    assert any("reset Models, Survival, Export" in t for _, t in wizard.messages.messages)
+    assert "reset: Models" in wizard.status.value
+    assert "study" not in wizard.code.steps
+    assert ProjectState(project).get("models") is None
+    assert ProjectState(project).get("signatures") is not None
+
+    wizard._set_block("rad", wizard.blocks["rad"], "radiomics")  # radiomics re-done
+    assert wizard.reset_steps == ["Habitats", "Deep features", "Signatures"]
+    assert set(wizard.blocks) == {"rad"} and wizard.signature_specs == []
+    assert not (project / "block_hab.parquet").exists()
+    assert (project / "block_rad.parquet").exists()
+    saved = ProjectState(project)
+    assert saved.get("signatures") is None and saved.get("habitats") is None
+    assert list(wizard.sig_rows) == ["rad"]
+    assert wizard.allowed == STEPS.index("Habitats")
+    assert "habitats" not in wizard.code.steps and "radiomics" in wizard.code.steps
+
+    wizard.load_cohort()  # the cohort re-done: everything after it goes
+    assert wizard.reset_steps == ["Quality control", "Radiomics"]
+    assert wizard.blocks == {} and wizard.allowed == STEPS.index("Quality control")
+    assert set(ProjectState(project).data) == {"cohort"}
+    assert list(wizard.code.steps) == ["cohort"]
+    again = StudyWizard(project, simulate=SIM, **KW)  # resumes only the cohort
+    assert again.allowed == STEPS.index("Quality control") and again.messages.errors == []

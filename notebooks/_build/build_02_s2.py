@@ -464,6 +464,42 @@ print(f"notebook ran in {time.perf_counter() - t_start:.0f} s; outputs in {OUT}"
 sorted(p.name for p in OUT.iterdir())
 """)
 
+md(r"""
+## Interactive: the deep features and the DLS in widgets
+
+Optional, for exploring in JupyterLab (headless runs build the widgets and run their library
+calls; nothing here changes the numbers above). The **DeepPanel** holds the deep features
+extracted above (its Extract button reruns `extract_deep_features` with other backbones, 2D /
+2.5D / 3D crops, a local weight file or another device, in the background with Cancel) and
+fits the **attention-fusion classifier** on the training split, with the per-sequence
+attention plot. The **ModelBoard** shows a small Study over the fused DLS (the DLS alone, the
+clinical model and both) across the four cohorts: ROC with DeLong CIs, calibration, decision
+curves, nomogram, a threshold slider and exports; with `interactive=True` (ipympl) a click on
+the ROC opens that operating point's patients in the Viewer.
+""")
+
+code(r"""
+import radnb as rn
+from radnb.widgets import DeepPanel, ModelBoard
+
+deep_widget = DeepPanel(cohort, outcome="pdl1", random_state=SEED)
+deep_widget.use_features(dl)  # the features above; nothing is re-extracted
+deep_widget.fit_fusion()
+print(deep_widget.summary.value, deep_widget.messages.errors)
+deep_widget
+""")
+
+code(r"""
+dls_study = rn.Study(cohort, outcome="pdl1", train="train", cohorts=COHORTS, random_state=SEED)
+dls_study.add_block("dls", dls.to_frame())
+dls_study.model("DLS", ["dls"]).model("Clinical", clinical="auto")
+dls_study.model("DLS + clinical", ["dls"], clinical="auto")
+dls_study.fit()
+board = ModelBoard(dls_study, folder=OUT / "widgets", cohort_data=cohort)
+board
+""")
+
+
 if __name__ == "__main__":
     out = Path(__file__).resolve().parents[1] / "02_study_S2_hnscc_pdl1.ipynb"
     print(build(CELLS, out))

@@ -431,6 +431,34 @@ print(f"notebook ran in {time.perf_counter() - t_start:.0f} s; outputs in {OUT}"
 sorted(p.name for p in OUT.iterdir())
 """)
 
+md(r"""
+## Interactive: risk groups and the treatment interaction in widgets
+
+Optional, for exploring in JupyterLab (headless runs build the widget and run its library
+calls; nothing here changes the numbers above). The **SurvivalExplorer** takes the DL risk
+score above, fixes the risk-group cut-off on the training split (here tertiles, as above; or
+the median, maxstat or a manual cut) and applies it unchanged to the test split, redraws the
+Kaplan-Meier curves with numbers at risk and the log-rank p, fits the Cox table, and, with
+the treatment column `arm`, the **treatment x risk-group interaction** of the S4 design (the
+same `sv.treatment_by_risk` as above, reference arm "none"). With `interactive=True`
+(ipympl) a click on a Kaplan-Meier curve opens that patient in the Viewer.
+""")
+
+code(r"""
+from radnb.widgets import SurvivalExplorer
+
+surv_widget = SurvivalExplorer(
+    df, ["dl_risk"], {"rfs": ("rfs_months", "rfs_event"), "os": ("os_months", "os_event")},
+    split="split", train="train", treatment="arm", reference="none",
+    covariates=["age", "hr_status"], folder=OUT / "widgets", cohort_data=cohort,
+)
+surv_widget.method.value = "tertiles"
+print(surv_widget.summary.value.replace("<b>", "").replace("</b>", ""))
+print(surv_widget.interaction_)
+surv_widget
+""")
+
+
 if __name__ == "__main__":
     out = Path(__file__).resolve().parents[1] / "04_study_S4_deeptepp.ipynb"
     print(build(CELLS, out))

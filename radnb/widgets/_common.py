@@ -141,18 +141,36 @@ class FigureView:
     milliseconds instead of a full render. ``n_draws`` / ``n_updates`` count both,
     so a test can check what was redrawn. Exported figures leave animated artists
     out (they follow the slider, not the paper).
+
+    ``interactive=True`` shows the figure on an ipympl canvas instead (clicks reach
+    matplotlib's ``button_press_event``: the linked views), when ipympl is installed;
+    without it the PNG stays (``interactive`` then reads False).
     """
 
-    def __init__(self, figsize: tuple[float, float] = (5.0, 4.0), *, dpi: int = 80) -> None:
+    def __init__(
+        self, figsize: tuple[float, float] = (5.0, 4.0), *, dpi: int = 80, interactive: bool = False
+    ) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         self.figsize = figsize
         self.dpi = dpi
         self.fig = Figure(figsize=figsize, dpi=dpi, constrained_layout=True)
-        self.canvas = FigureCanvasAgg(self.fig)
         self.image = W.Image(format="png")
-        self.widget = self.image
+        self.interactive = False
+        if interactive:
+            try:
+                from ipympl.backend_nbagg import Canvas, FigureManager
+            except ImportError:
+                pass
+            else:
+                self.canvas = Canvas(self.fig)
+                self.manager = FigureManager(self.canvas, 0)  # not registered with pyplot
+                self.canvas.header_visible = False
+                self.interactive = True
+        if not self.interactive:
+            self.canvas = FigureCanvasAgg(self.fig)
+        self.widget = self.canvas if self.interactive else self.image
         self.n_draws = 0
         self.n_updates = 0
         self._animated: list = []
@@ -219,6 +237,9 @@ class FigureView:
 
         for a in self._animated:
             self.fig.draw_artist(a)
+        if self.interactive:  # ipympl sends the Agg buffer as it is now
+            self.canvas.blit(self.fig.bbox)
+            return
         rgba = np.asarray(self.canvas.buffer_rgba())
         buf = io.BytesIO()
         Image.fromarray(rgba).save(buf, format="png", compress_level=1)

@@ -64,6 +64,9 @@ class ProjectState:
         df.to_parquet(path)
         return path
 
+    def drop_block(self, name: str) -> None:
+        (self.folder / f"block_{name}.parquet").unlink(missing_ok=True)
+
     def load_block(self, name: str) -> pd.DataFrame | None:
         path = self.folder / f"block_{name}.parquet"
         return pd.read_parquet(path) if path.exists() else None

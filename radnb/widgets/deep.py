@@ -183,6 +183,18 @@ class DeepPanel(W.VBox):
 
         self.runner.start(job, on_done=done, background=background, what="deep features")
 
+    def use_features(self, features: pd.DataFrame) -> None:
+        """Take deep features extracted elsewhere (a notebook's ``dl``); nothing is re-run."""
+        from radnb.features import errors_table
+
+        self.errors_ = errors_table(features)
+        self.features_ = features
+        self.code.add("deep features", "# deep features: the block `dl` extracted above")
+        self.summary.value = (
+            f"{features.shape[1]} deep features for {len(features)} patients (given); "
+            f"{len(self.errors_)} failed case(s)"
+        )
+
     def cancel(self) -> None:
         self.runner.cancel()
 

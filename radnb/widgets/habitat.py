@@ -157,26 +157,43 @@ class HabitatExplorer(W.VBox):
             return model, maps, feats
 
         def done(result):
-            self.model_, self.maps_, self.features_ = result
-            if self.auto.value:
-                self.curve_ = self.model_.scores_
-            self.code.add("habitats", self.model_code())
-            self.k.value = int(np.clip(self.model_.n_habitats_, self.k.min, self.k.max))
-            n_err = len(self.maps_.errors) if hasattr(self.maps_, "errors") else 0
-            self.summary.value = (
-                f"k = {self.model_.n_habitats_} habitats, fitted on "
-                f"{len(self.model_.train_ids_)} training patients; maps for "
-                f"{len(self.maps_)} patients ({n_err} failed)"
-            )
-            self.draw_curve()
-            self.draw_fractions()
-            self.features_html.value = table_html(self.features_)
-            self.show_map()
+            self._show_result(result, self.model_code())
             on_done_ = on_done or self.on_done
             if on_done_ is not None:
                 on_done_(result)
 
         self.runner.start(job, on_done=done, background=background, what="habitats")
+
+    def use_fitted(self, model, maps, features: pd.DataFrame) -> None:
+        """Show a HabitatModel fitted elsewhere (a notebook's), with its maps and block.
+
+        Nothing is refitted; the controls take the model's settings.
+        """
+        with self.messages.catching("habitats"):
+            if getattr(model, "n_habitats_", None) is None:
+                raise ValueError("the HabitatModel is not fitted: call hab_model.fit(...) first")
+            seqs = [q for q in (model.sequences or []) if q in self.sequences.options]
+            if seqs:
+                self.sequences.value = tuple(seqs)
+            self.auto.value = model.n_habitats == "auto"
+            self._show_result((model, maps, features), "# habitats: the HabitatModel fitted above")
+
+    def _show_result(self, result, code: str) -> None:
+        self.model_, self.maps_, self.features_ = result
+        if self.auto.value:
+            self.curve_ = self.model_.scores_
+        self.code.add("habitats", code)
+        self.k.value = int(np.clip(self.model_.n_habitats_, self.k.min, self.k.max))
+        n_err = len(self.maps_.errors) if hasattr(self.maps_, "errors") else 0
+        self.summary.value = (
+            f"k = {self.model_.n_habitats_} habitats, fitted on "
+            f"{len(self.model_.train_ids_)} training patients; maps for "
+            f"{len(self.maps_)} patients ({n_err} failed)"
+        )
+        self.draw_curve()
+        self.draw_fractions()
+        self.features_html.value = table_html(self.features_)
+        self.show_map()
 
     def wait(self, timeout: float | None = None):
         self.runner.wait(timeout)

@@ -25,6 +25,7 @@ from radnb.widgets._common import (
     open_patient,
     table_html,
 )
+from radnb.widgets._picking import connect_clicks, pick_roc
 
 __all__ = ["ModelBoard", "threshold_readout"]
 
@@ -70,6 +71,8 @@ class ModelBoard(W.VBox):
     viewer : a :class:`radnb.widgets.viewer.Viewer` (or anything with
         ``show_patient(pid)``); created on the first patient click when None.
     cohort_data : the Cohort the study was built from (for the viewer).
+    interactive : draw the ROC on an ipympl canvas: a click picks the nearest
+        operating point, lists its patients and opens the first in the Viewer.
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class ModelBoard(W.VBox):
         folder: str | Path = "radnb_export",
         viewer: Any = None,
         cohort_data: Any = None,
+        interactive: bool = False,
     ) -> None:
         study._check_fitted()
         self.study = study
@@ -103,7 +107,8 @@ class ModelBoard(W.VBox):
             continuous_update=False, readout_format=".2f",
         )  # fmt: skip
         self.readout = W.HTML()
-        self.roc, self.calibration = FigureView((4.4, 4.2)), FigureView((4.4, 4.2))
+        self.roc = FigureView((4.4, 4.2), interactive=interactive)
+        self.calibration = FigureView((4.4, 4.2))
         self.dca, self.nomogram = FigureView((4.4, 4.2)), FigureView((7.5, 4.0))
         self.results_html, self.delong_html = W.HTML(), W.HTML()
         self.patients = W.Select(description="Patients", rows=8, layout=W.Layout(width="24em"))
@@ -114,6 +119,10 @@ class ModelBoard(W.VBox):
         self.export = ExportBar(self.figures, self.tables, folder, self.messages)
         self._markers: dict[str, Any] = {}
         self._data: dict[str, np.ndarray] = {}
+        self.picked_: dict | None = None
+        self._filling = False
+        self.patients.observe(self._on_patient, "value")
+        connect_clicks(self.roc.canvas, lambda ax, x, y: self.pick_roc(x, y))
         self.models.observe(self._on_models, "value")
         self.cohort.observe(lambda _: self.refresh(), "value")
         self.focus.observe(lambda _: self.refresh(), "value")
@@ -261,10 +270,36 @@ class ModelBoard(W.VBox):
     def _fill_patients(self) -> None:
         d = self._data
         order = np.argsort(-d["score"])
+        self._filling = True
         self.patients.options = [
             (f"{d['ids'][i]}  score {d['score'][i]:.2f}  outcome {int(d['y'][i])}", d["ids"][i])
             for i in order
         ]
+        self._filling = False
+
+    def _on_patient(self, change) -> None:
+        """A row of the patient table chosen: open that patient (linked view)."""
+        if not self._filling and change["new"] is not None and self.cohort_data is not None:
+            self.open_selected()
+
+    def pick_roc(self, fpr: float, tpr: float) -> Any:
+        """A click on the ROC: the nearest operating point of the focus model, its
+        patients listed, the first one selected and opened in the Viewer."""
+        d = self._data
+        r = pick_roc(fpr, tpr, d["ids"], d["y"], d["score"],
+                     direction=self.study.directions_[self.focus.value])  # fmt: skip
+        self.picked_ = r
+        self.messages.show(
+            f"ROC point FPR {r['fpr']:.2f}, TPR {r['tpr']:.2f} (cut {r['threshold']:.3f}): "
+            f"patient(s) {', '.join(r['patients'])}",
+            "info",
+        )
+        if not r["patients"]:
+            return None
+        self._filling = True  # open once, below
+        self.patients.value = r["patients"][0]
+        self._filling = False
+        return self.open_selected() if self.cohort_data is not None else None
 
     def open_selected(self) -> Any:
         """Open the selected patient in the Viewer (linked view)."""

@@ -17,6 +17,7 @@ import pandas as pd
 
 from radnb.errors import RadnbError
 from radnb.widgets._common import ExportBar, FigureView, MessageArea, open_patient, table_html
+from radnb.widgets._picking import connect_clicks, km_marks, pick_km
 
 __all__ = ["SurvivalExplorer", "risk_groups"]
 
@@ -73,6 +74,9 @@ class SurvivalExplorer(W.VBox):
     cohorts : ``{split value: display name}`` in display order.
     covariates : clinical columns offered for the Cox table.
     treatment : a treatment column for the treatment x risk-group interaction.
+    reference : its reference arm (default: the first in sorted order).
+    interactive : draw the Kaplan-Meier curves on an ipympl canvas: a click on a
+        curve opens the patient of the nearest event / censor mark in the Viewer.
     """
 
     def __init__(
@@ -86,9 +90,11 @@ class SurvivalExplorer(W.VBox):
         cohorts: Mapping[Any, str] | None = None,
         covariates: Sequence[str] = (),
         treatment: str | None = None,
+        reference: Any = None,
         folder: str | Path = "radnb_export",
         viewer: Any = None,
         cohort_data: Any = None,
+        interactive: bool = False,
     ) -> None:
         if not isinstance(endpoints, Mapping):
             endpoints = {
@@ -106,6 +112,7 @@ class SurvivalExplorer(W.VBox):
         self.cohorts = dict(cohorts) if cohorts else {v: str(v) for v in values}
         self.endpoints = dict(endpoints)
         self.viewer, self.cohort_data = viewer, cohort_data
+        self.reference = reference
         self.messages = MessageArea()
         self.score = W.Dropdown(options=list(scores), description="Score")
         self.endpoint = W.Dropdown(options=list(self.endpoints), description="Endpoint")
@@ -121,13 +128,18 @@ class SurvivalExplorer(W.VBox):
             options=treat_opts, value=treatment or "", description="Treatment"
         )
         self.summary = W.HTML()
-        self.km = FigureView((4.6 * len(self.cohorts), 4.6))
+        self.km = FigureView((4.6 * len(self.cohorts), 4.6), interactive=interactive)
+        self._km_data: dict[Any, pd.DataFrame] = {}
+        self.picked_: str | None = None
+        connect_clicks(self.km.canvas, self.pick_km)
+        self._filling = False
         self.forest = FigureView((6.5, 3.0))
         self.interaction = FigureView((6.5, 3.5))
         self.cox_html, self.interaction_html = W.HTML(), W.HTML()
         self.patients = W.Select(description="Patients", rows=8, layout=W.Layout(width="24em"))
         self.open_button = W.Button(description="Open in viewer", icon="eye")
         self.open_button.on_click(lambda _: self.open_selected())
+        self.patients.observe(lambda ch: self._on_patient(ch), "value")
         self.viewer_box = W.Box()
         self.viewer_backend = "niivue"
         self.export = ExportBar(self.figures, self.tables, folder, self.messages)
@@ -231,6 +243,7 @@ class SurvivalExplorer(W.VBox):
             axes = self.km.axes(1, len(self.cohorts))
             self._km_key = key
         self.logrank_ = {}
+        self._km_data = {}
         parts = []
         for ax, (value, label) in zip(axes, self.cohorts.items(), strict=True):
             ids = self.groups_.index[self.data.loc[self.groups_.index, self.split] == value]
@@ -239,6 +252,7 @@ class SurvivalExplorer(W.VBox):
                 ax.text(0.5, 0.5, "one risk group only", ha="center", transform=ax.transAxes)
                 continue
             plot_km(d[time], d[event], d["g"], ax=ax, title=label, xlabel=time)
+            self._km_data[ax] = km_marks(d[time], d[event], d["g"])
             lr = sv.logrank_test(d[time], d[event], d["g"])
             self.logrank_[label] = lr
             parts.append(f"{label}: log-rank p = {lr['p']:.3g} (n = {len(d)})")
@@ -280,7 +294,12 @@ class SurvivalExplorer(W.VBox):
             d = d.assign(risk_group=self.groups_).dropna()
             arms = sorted(d[col].unique())
             self.interaction_ = sv.treatment_by_risk(
-                d, time, event, col, "risk_group", reference=arms[0]
+                d,
+                time,
+                event,
+                col,
+                "risk_group",
+                reference=self.reference if self.reference in arms else arms[0],
             )
             p = self.interaction_.interaction["p"]
             self.interaction_html.value = (
@@ -294,7 +313,35 @@ class SurvivalExplorer(W.VBox):
     def _fill_patients(self) -> None:
         s = self.data.loc[self.groups_.index, self.score.value].sort_values(ascending=False)
         g = self.groups_
+        self._filling = True
         self.patients.options = [(f"{p}  {s[p]:.2f}  {g[p]}", p) for p in s.index]
+        self._filling = False
+
+    def _on_patient(self, change) -> None:
+        """A row of the patient table chosen: open that patient (linked view)."""
+        if not self._filling and change["new"] is not None and self.cohort_data is not None:
+            self.open_selected()
+
+    def pick_km(self, ax, time: float, surv: float) -> Any:
+        """A click on a Kaplan-Meier panel: the patient of the nearest event / censor
+        mark, selected and opened in the Viewer."""
+        marks = self._km_data.get(ax)
+        if marks is None:
+            return None
+        lo, hi = ax.get_xlim()
+        pid = pick_km(time, surv, marks, xspan=hi - lo)
+        if pid is None:
+            return None
+        self.picked_ = pid
+        row = marks.loc[pid]
+        self.messages.show(
+            f"patient {pid}: {row['group']}, time {row['time']:.1f}, KM {row['survival']:.2f}",
+            "info",
+        )
+        self._filling = True  # open once, below
+        self.patients.value = pid
+        self._filling = False
+        return self.open_selected() if self.cohort_data is not None else None
 
     def open_selected(self) -> Any:
         pid = self.patients.value

@@ -25,6 +25,20 @@ STEPS = (
     "Models", "Survival", "Export",
 )  # fmt: skip
 DEFAULT_STEPS = "variance, corr, lasso"
+BLOCK_STEPS = {"rad": ("Radiomics", "radiomics_skip"), "hab": ("Habitats", "habitats_skip"),
+               "dl": ("Deep features", "deep_skip")}  # fmt: skip
+# what each step keeps: its keys in the saved state, its feature blocks, its code step
+KEEPS = {
+    "Cohort": (("cohort",), (), "cohort"),
+    "Quality control": (("qc",), (), "quality control"),
+    "Radiomics": (("radiomics",), ("rad",), "radiomics"),
+    "Habitats": (("habitats", "habitats_skip"), ("hab",), "habitats"),
+    "Deep features": (("deep features", "deep_skip"), ("dl",), "deep features"),
+    "Signatures": (("signatures",), (), None),
+    "Models": (("models",), (), "study"),
+    "Survival": ((), (), None),
+    "Export": ((), (), None),
+}
 
 
 def _steps(text: str) -> list[str]:
@@ -74,6 +88,8 @@ class StudyWizard(W.VBox):
         self.study = None
         self.extraction = self.habitats = self.deep = self.board = self.survival = None
         self.exported: list[Path] = []
+        self.reset_steps: list[str] = []  # the steps the last re-done step reset
+        self._resuming = False
         self.pages = [W.VBox() for _ in STEPS]
         self.tabs = W.Tab(self.pages, titles=STEPS)
         self.tabs.observe(self._on_tab, "selected_index")
@@ -137,11 +153,76 @@ class StudyWizard(W.VBox):
 
     def _update_status(self) -> None:
         marks = " ".join(f"{'&#10003;' if self.valid(s) else '&#9675;'} {s}" for s in STEPS[:-1])
-        self.status.value = f"<small>{marks}</small>"
+        reset = f" &mdash; <b>reset: {', '.join(self.reset_steps)}</b>" if self.reset_steps else ""
+        self.status.value = f"<small>{marks}{reset}</small>"
 
     def _done(self, step: str) -> None:
         self._update_status()
         self.messages.show(f"{step}: done", "ok")
+
+    def invalidate_after(self, step: str) -> list[str]:
+        """Reset every step after ``step``: in memory, in the project folder, on screen.
+
+        Called when a finished step is re-done (its results change what every later
+        step computed). Returns the names of the later steps that held something.
+        """
+        later = STEPS[STEPS.index(step) + 1 :]
+        reset = [s for s in later if self._holds(s)]
+        for s in later:
+            keys, blocks, code_step = KEEPS[s]
+            self.state.drop(*keys)
+            for b in blocks:
+                self.blocks.pop(b, None)
+                self.state.drop_block(b)
+            if code_step is not None:
+                self.code.steps.pop(code_step, None)
+        self.code.text.value = self.code.code
+        if "Quality control" in later:
+            self.problems = None
+            self._build_qc_page()
+        if "Radiomics" in later:  # the feature panels belong to the old cohort
+            for i in (2, 3, 4):
+                self.pages[i].children = [W.HTML(f"<i>Redo '{STEPS[1]}' first.</i>")]
+            self.extraction = self.habitats = self.deep = None
+        if "Signatures" in later:
+            self.signature_specs = []
+            if hasattr(self, "sig_rows"):
+                self.sig_rows = {b: r for b, r in self.sig_rows.items() if b in self.blocks}
+                self._refresh_signature_page()
+                self.sig_html.value = ""
+        if "Models" in later:
+            self.study, self.model_specs, self.board = None, [], None
+            self.pages[6].children = [W.HTML("<i>Define the signatures first.</i>")]
+        if "Survival" in later:
+            self.survival = None
+            self.pages[7].children = [W.HTML("<i>Fit the models first.</i>")]
+        if "Export" in later:
+            self.exported = []
+            self.pages[8].children = [W.HTML("<i>Fit the models first.</i>")]
+        self.reset_steps = reset
+        self._update_status()
+        if reset:
+            self.messages.show(
+                f"{step} re-done: reset {', '.join(reset)} (their results came from the "
+                "earlier state; redo them)",
+                "warning",
+            )
+        return reset
+
+    def _holds(self, step: str) -> bool:
+        keys, blocks, _ = KEEPS[step]
+        return (
+            any(self.state.get(k) is not None for k in keys)
+            or any(b in self.blocks for b in blocks)
+            or (step == "Models" and self.study is not None)
+            or (step == "Survival" and self.survival is not None)
+            or (step == "Export" and bool(self.exported))
+        )
+
+    def _redone(self, step: str, was_valid: bool) -> None:
+        """Invalidate the later steps when a finished step was just re-done."""
+        if was_valid and not self._resuming:
+            self.invalidate_after(step)
 
     # ================================================================== 1 cohort
     def _build_cohort_page(self) -> None:
@@ -158,6 +239,7 @@ class StudyWizard(W.VBox):
 
     def load_cohort(self) -> Any:
         """Step 1: the cohort (the one passed in, or ``datasets.simulate``)."""
+        was_valid = self.valid("Cohort")
         with self.messages.catching("cohort"):
             if self.given_cohort is not None:
                 self.cohort = self.given_cohort
@@ -174,6 +256,7 @@ class StudyWizard(W.VBox):
                 code = (f"cohort = datasets.simulate({args['study']!r}, n={args['n']}, "
                         f"random_state={args['random_state']}{extra})  # SIMULATED")  # fmt: skip
                 saved = {"source": "simulate", **args}
+            self._redone("Cohort", was_valid)
             self.state.set("cohort", {**saved, "code": code})
             self.code.add("cohort", code)
             self._show_cohort()
@@ -228,6 +311,7 @@ class StudyWizard(W.VBox):
         if bad and not exclude:
             self.messages.show(f"{len(bad)} patient(s) with errors: tick 'Exclude'", "warning")
             return False
+        self._redone("Quality control", self.valid("Quality control"))
         if bad:
             keep = [p for p in self.cohort.patient_ids if p not in bad]
             self.cohort = self.cohort.subset(keep)
@@ -272,6 +356,9 @@ class StudyWizard(W.VBox):
         self._build_signature_page()
 
     def _set_block(self, name: str, df: pd.DataFrame, step: str) -> None:
+        title, skip_key = BLOCK_STEPS[name]
+        self._redone(title, name in self.blocks or bool(self.state.get(skip_key)))
+        self.state.drop(skip_key)
         self.blocks[name] = df
         self.state.save_block(name, df)
         self.state.set(step, {"code": self.code.steps.get(step, "")})
@@ -292,6 +379,11 @@ class StudyWizard(W.VBox):
 
     def skip(self, step: str) -> None:
         """Skip the habitat or deep step (said in the code)."""
+        name = "Habitats" if step == "habitats" else "Deep features"
+        block = "hab" if step == "habitats" else "dl"
+        self._redone(name, self.valid(name))
+        self.blocks.pop(block, None)
+        self.state.drop_block(block)
         self.state.set(f"{step}_skip", True)
         self.code.add("habitats" if step == "habitats" else "deep features", f"# {step}: skipped")
         self._refresh_signature_page()
@@ -341,6 +433,7 @@ class StudyWizard(W.VBox):
             ]  # fmt: skip
             if not specs:
                 raise ValueError("choose at least one signature")
+            self._redone("Signatures", self.valid("Signatures"))
             self.signature_specs = specs
             self.state.set("signatures", {"outcome": self.outcome.value, "specs": specs})
             self.sig_html.value = "<br>".join(f"{s['name']}: {s['block']} -> {s['steps']}"
@@ -415,6 +508,7 @@ class StudyWizard(W.VBox):
             for m in specs:
                 study.model(m["name"], m["inputs"] or None, clinical=m["clinical"])
             study.fit()
+            self._redone("Models", self.valid("Models"))
             self.study, self.model_specs = study, specs
             code = study_code(outcome, self.train, clinical, blocks, self.signature_specs,
                               specs, self.random_state)  # fmt: skip
@@ -497,6 +591,12 @@ class StudyWizard(W.VBox):
 
     def resume(self) -> None:
         """Rebuild every saved step from the project folder (after a kernel restart)."""
+        try:
+            self._resume()
+        finally:
+            self._resuming = False
+
+    def _resume(self) -> None:
         st = self.state
         with self.messages.catching("resume"):
             c = st.get("cohort")
@@ -512,6 +612,7 @@ class StudyWizard(W.VBox):
             elif self.given_cohort is None:
                 raise ValueError("this project used a Cohort passed in: pass cohort= again")
             saved = dict(st.data)
+            self._resuming = True
             self.load_cohort()
             qc = saved.get("qc")
             if qc is None:
