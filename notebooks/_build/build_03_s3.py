@@ -685,6 +685,54 @@ print(f"notebook run time: {time.perf_counter() - T0:.0f} s; outputs in {OUT}")
 ]
 
 
+CELLS += [
+    (
+        "md",
+        r"""
+## Interactive: habitats and models in widgets
+
+Optional, for exploring in JupyterLab (headless runs build the widgets and run their library
+calls; nothing here changes the numbers above). The **HabitatExplorer** shows the habitat
+model fitted above (on centre 1 only; nothing is refitted): the criterion curve with the
+chosen *k*, any patient's habitat map, habitat fractions by HER2 status and the habitat
+feature block; its "Fit on training" button refits with other sequences, voxel features or
+*k*, and "Seed stability" gives the ARI between seeds. The **Viewer** shows a patient's DCE
+early phase in 3D with its mask and the habitat map in radnb's habitat colours. The
+**ModelBoard** holds Task 1's models x cohorts (ROC with DeLong CIs, calibration, decision
+curves, nomogram, threshold slider, exports); with `interactive=True` (ipympl, `%matplotlib
+widget`) a click on the ROC opens the patients at that operating point in the Viewer.
+""",
+    ),
+    (
+        "code",
+        r"""
+from radnb.widgets import HabitatExplorer, ModelBoard, Viewer
+
+hab_widget = HabitatExplorer(cohort, outcome="her2_positive")
+hab_widget.use_fitted(hab_model, maps, habitat_features(maps))
+print(hab_widget.summary.value)
+hab_widget
+""",
+    ),
+    (
+        "code",
+        r"""
+pid = next(p for p in cohort.patient_ids if p in maps)
+viewer = Viewer(cohort, pid, sequence="DCE_early")
+viewer.add_habitats(maps[pid], names={h: f"habitat {h}" for h in range(1, hab_model.n_habitats_ + 1)})
+viewer
+""",
+    ),
+    (
+        "code",
+        r"""
+board = ModelBoard(task1, folder=OUT / "widgets", cohort_data=cohort)
+board
+""",
+    ),
+]
+
+
 if __name__ == "__main__":
     out = build(CELLS, Path(__file__).resolve().parents[1] / NAME)
     print(f"wrote {out}")
