@@ -431,6 +431,29 @@ def choose_cohort_ids(cohort, split_value: Any) -> list[str]:
     return [p for p in cohort.patient_ids if splits.get(p) == split_value]
 
 
+def open_selected_patient(w: Any) -> Any:
+    """Open ``w.patients.value`` in ``w.viewer`` (created on first use) and show it.
+
+    The linked view of the widgets with a patient list (ModelBoard,
+    SurvivalExplorer): ``w`` has ``patients``, ``cohort_data``, ``viewer``,
+    ``viewer_backend``, ``viewer_box`` and ``messages``. Returns the Viewer, or
+    None (with a message) when no patient is selected, no cohort was given, or
+    the patient cannot be shown.
+    """
+    pid = w.patients.value
+    if pid is None:
+        w.messages.show("select a patient first", "warning")
+        return None
+    if w.cohort_data is None:
+        w.messages.show("pass cohort_data= to open patients in the viewer", "warning")
+        return None
+    with w.messages.catching(f"viewer, patient {pid}"):
+        w.viewer = open_patient(w.viewer, w.cohort_data, pid, backend=w.viewer_backend)
+        w.viewer_box.children = (w.viewer.widget,)
+        return w.viewer
+    return None
+
+
 def open_patient(
     viewer: Any, cohort: Any, pid: str, *, habitats: Any = None, backend: str = "niivue"
 ) -> Any:

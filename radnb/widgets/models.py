@@ -22,7 +22,7 @@ from radnb.widgets._common import (
     ExportBar,
     FigureView,
     MessageArea,
-    open_patient,
+    open_selected_patient,
     table_html,
 )
 from radnb.widgets._picking import connect_clicks, pick_roc
@@ -303,20 +303,7 @@ class ModelBoard(W.VBox):
 
     def open_selected(self) -> Any:
         """Open the selected patient in the Viewer (linked view)."""
-        pid = self.patients.value
-        if pid is None:
-            self.messages.show("select a patient first", "warning")
-            return None
-        if self.cohort_data is None:
-            self.messages.show("pass cohort_data= to open patients in the viewer", "warning")
-            return None
-        with self.messages.catching(f"viewer, patient {pid}"):
-            self.viewer = open_patient(
-                self.viewer, self.cohort_data, pid, backend=self.viewer_backend
-            )
-            self.viewer_box.children = (self.viewer.widget,)
-            return self.viewer
-        return None
+        return open_selected_patient(self)
 
     # ------------------------------------------------------------------ export
     def figures(self) -> dict:

@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import RadnbError
-from radnb.widgets._common import ExportBar, FigureView, MessageArea, open_patient, table_html
+from radnb.widgets._common import (
+    ExportBar,
+    FigureView,
+    MessageArea,
+    open_selected_patient,
+    table_html,
+)
 from radnb.widgets._picking import connect_clicks, km_marks, pick_km
 
 __all__ = ["SurvivalExplorer", "risk_groups"]
@@ -344,16 +350,8 @@ class SurvivalExplorer(W.VBox):
         return self.open_selected() if self.cohort_data is not None else None
 
     def open_selected(self) -> Any:
-        pid = self.patients.value
-        if pid is None or self.cohort_data is None:
-            self.messages.show("select a patient (and pass cohort_data=) first", "warning")
-            return None
-        with self.messages.catching(f"viewer, patient {pid}"):
-            self.viewer = open_patient(
-                self.viewer, self.cohort_data, pid, backend=self.viewer_backend
-            )
-            self.viewer_box.children = (self.viewer.widget,)
-        return self.viewer
+        """Open the selected patient in the Viewer (linked view)."""
+        return open_selected_patient(self)
 
     def figures(self) -> dict:
         out = {"km": self.km.fig, "forest": self.forest.fig}
