@@ -195,25 +195,72 @@ def _message(exc: Exception) -> str:
     return exc.detail if isinstance(exc, PatientError) else clean_message(exc)
 
 
-def _radiomics_one(task):
-    """Per-habitat radiomics of one patient; returns (pid, features, error rows)."""
+def _croppable(params: Mapping[str, Any]) -> bool:
+    """True when PyRadiomics' features of a habitat do not depend on voxels outside its box.
+
+    With only the Original image type and no resampling, PyRadiomics crops each
+    mask's bounding box (no padding) before computing features, so an image cut
+    to the tumour's box gives the same numbers. Filters (LoG, wavelet...) and
+    resampling read around the box, so those settings keep the whole volume.
+    """
+    setting = params.get("setting") or {}
+    types = [str(t).lower() for t in (params.get("imageType") or {"Original": {}})]
+    resample = setting.get("resampledPixelSpacing") and setting.get("interpolator") is not None
+    return types == ["original"] and not resample
+
+
+def _prepare(image, label_image, params: dict[str, Any]):
+    """Normalise once and cut to the tumour's bounding box when that changes no feature.
+
+    Returns ``(image, labels, params)`` where ``params`` no longer asks
+    PyRadiomics to normalise when the image was normalised here (PyRadiomics
+    normalises over the whole image, so doing it once per image, not once per
+    habitat, gives the same values).
+    """
     import SimpleITK as sitk
 
+    setting = params.get("setting") or {}
+    if setting.get("normalize"):
+        from radiomics import imageoperations
+
+        image = imageoperations.normalizeImage(image, **setting)
+        params = {**params, "setting": {**setting, "normalize": False}}
+    if not _croppable(params):
+        return image, sitk.GetArrayFromImage(label_image), label_image, params
+    lab = sitk.GetArrayViewFromImage(label_image)
+    nz = np.nonzero(lab)
+    if not nz[0].size:
+        return image, np.asarray(lab).copy(), label_image, params
+    lo = [max(int(a.min()) - 1, 0) for a in nz]  # numpy order (z, y, x)
+    hi = [min(int(a.max()) + 2, n) for a, n in zip(nz, lab.shape, strict=True)]
+    index = [int(v) for v in lo[::-1]]  # SimpleITK order (x, y, z)
+    size = [int(h - lo_) for lo_, h in zip(lo[::-1], hi[::-1], strict=True)]
+    crop_lab = sitk.RegionOfInterest(label_image, size, index)
+    crop_img = sitk.RegionOfInterest(image, size, index)
+    return crop_img, sitk.GetArrayFromImage(crop_lab), crop_lab, params
+
+
+def _radiomics_one(task):
+    """Per-habitat radiomics of one patient; returns (pid, features, error rows)."""
+    from radnb.features.presets import resolve_params
     from radnb.features.radiomic import extract_case
+    from radnb.io import match_grid
 
     pid, cohort, label_image, sequences, k, params, min_voxels = task
-    from radnb.features.presets import resolve_params
+    import SimpleITK as sitk
 
     # only the features are kept: skip PyRadiomics' diagnostics (image hashes and
     # summaries of the whole image, about half the time of a small habitat)
     params = resolve_params("pyradiomics-default" if params is None else params)
     params.setdefault("setting", {})["additionalInfo"] = False
-    lab = sitk.GetArrayFromImage(label_image)
     feats: dict[str, float] = {}
     errors = []
     for seq in sequences:
         try:
             image = cohort.image(pid, seq)
+            # the habitat map is on the image grid (as extract_case would check)
+            grid_lab = match_grid(image, label_image, patient_id=pid, sequence=seq)
+            img, lab, ref, seq_params = _prepare(image, grid_lab, params)
         except Exception as exc:  # noqa: BLE001 - collected per patient
             errors.append({"patient_id": pid, "sequence": seq, "message": _message(exc)})
             continue
@@ -222,9 +269,9 @@ def _radiomics_one(task):
             if int(sel.sum()) < min_voxels:
                 continue
             m = sitk.GetImageFromArray(sel.astype(np.uint8))
-            m.CopyInformation(label_image)
+            m.CopyInformation(ref)
             try:
-                out = extract_case(image, m, params).features
+                out = extract_case(img, m, seq_params).features
             except Exception as exc:  # noqa: BLE001 - collected per patient
                 msg = _message(exc)
                 errors.append(
