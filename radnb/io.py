@@ -294,7 +294,6 @@ def read_image(
     ...
     radnb.errors.PatientError: patient 'p1', file ...: file is truncated or corrupt (gzip ...
     """
-    sitk = _sitk()
     path = Path(path)
     where = dict(patient_id=patient_id, sequence=sequence, path=str(path))
     kind = check_file(path, patient_id=patient_id, sequence=sequence)

@@ -1,4 +1,4 @@
-"""Per-habitat radiomics: cutting to the tumour's box and normalising once change no number.
+"""Radiomics on the tumour's box: cutting to the tumour's box and normalising once change no number.
 
 ``habitat_features`` normalises each (patient, sequence) image once and, when the
 settings allow it (Original image only, no resampling), hands PyRadiomics the
@@ -14,9 +14,9 @@ import pytest
 import SimpleITK as sitk
 
 from radnb.features.habitat import HabitatModel
-from radnb.features.habitat_metrics import _croppable, habitat_features
+from radnb.features.habitat_metrics import habitat_features
 from radnb.features.presets import resolve_params
-from radnb.features.radiomic import extract_case
+from radnb.features.radiomic import _croppable, _extractor, _split, extract_case
 
 SEQS = ["DCE_early", "ADC"]
 
@@ -43,7 +43,9 @@ def _reference(cohort, maps, pid, seq, params, k=3, min_voxels=10):
             continue
         m = sitk.GetImageFromArray(sel.astype(np.uint8))
         m.CopyInformation(image)
-        for name, v in extract_case(image, m, params).features.items():
+        # PyRadiomics by hand, on the whole volume
+        feats, _ = _split(_extractor(params).execute(image, m, label=1))
+        for name, v in feats.items():
             out[f"{seq}__habitat{h}_{name}"] = v
     return out
 
@@ -92,3 +94,36 @@ def test_croppable_settings():
         resolve_params({"imageType": {"Original": {}},
                         "setting": {"resampledPixelSpacing": [1, 1, 1], "interpolator": "sitkBSpline"}})
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        "pyradiomics-default",  # diagnostics on (additionalInfo True)
+        {
+            "preset": "mr",
+            "imageType": {"Original": {}},
+            "featureClass": {"firstorder": [], "glcm": [], "shape": []},
+        },
+        {"preset": "pyradiomics-default", "setting": {"binWidth": 10, "additionalInfo": False}},
+    ],
+    ids=["default-with-diagnostics", "mr-normalised", "no-diagnostics"],
+)
+def test_extract_case_on_box_equals_pyradiomics_on_whole_volume(small_s3, params):
+    """Features and every diagnostic (hashes, image statistics, mask box) are PyRadiomics' own."""
+    cohort, _ = small_s3
+    pid = cohort.patient_ids[1]
+    image, mask = cohort.image(pid, "ADC"), cohort.mask(pid)
+    p = resolve_params(params)
+    assert _croppable(p)
+    got = extract_case(image, mask, p)
+    m = sitk.Cast(mask > 0, sitk.sitkUInt8)
+    m.CopyInformation(image)
+    ref_feats, ref_diags = _split(_extractor(p).execute(image, m, label=1))
+    assert list(got.features.index) == list(ref_feats)
+    np.testing.assert_allclose(got.features.to_numpy(), list(ref_feats.values()), rtol=1e-10)
+    assert got.diagnostics == ref_diags
+    if p["setting"].get("additionalInfo", True):
+        assert "diagnostics_Image-original_Hash" in got.diagnostics
+        # the whole image, not the box, is described
+        assert got.diagnostics["diagnostics_Image-original_Size"] == str(image.GetSize())

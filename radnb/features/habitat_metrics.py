@@ -195,29 +195,17 @@ def _message(exc: Exception) -> str:
     return exc.detail if isinstance(exc, PatientError) else clean_message(exc)
 
 
-def _croppable(params: Mapping[str, Any]) -> bool:
-    """True when PyRadiomics' features of a habitat do not depend on voxels outside its box.
-
-    With only the Original image type and no resampling, PyRadiomics crops each
-    mask's bounding box (no padding) before computing features, so an image cut
-    to the tumour's box gives the same numbers. Filters (LoG, wavelet...) and
-    resampling read around the box, so those settings keep the whole volume.
-    """
-    setting = params.get("setting") or {}
-    types = [str(t).lower() for t in (params.get("imageType") or {"Original": {}})]
-    resample = setting.get("resampledPixelSpacing") and setting.get("interpolator") is not None
-    return types == ["original"] and not resample
-
-
 def _prepare(image, label_image, params: dict[str, Any]):
     """Normalise once and cut to the tumour's bounding box when that changes no feature.
 
-    Returns ``(image, labels, params)`` where ``params`` no longer asks
+    Returns ``(image, labels, label_image, params)``; ``params`` no longer asks
     PyRadiomics to normalise when the image was normalised here (PyRadiomics
     normalises over the whole image, so doing it once per image, not once per
     habitat, gives the same values).
     """
     import SimpleITK as sitk
+
+    from radnb.features.radiomic import _bounding_box, _croppable
 
     setting = params.get("setting") or {}
     if setting.get("normalize"):
@@ -225,16 +213,10 @@ def _prepare(image, label_image, params: dict[str, Any]):
 
         image = imageoperations.normalizeImage(image, **setting)
         params = {**params, "setting": {**setting, "normalize": False}}
-    if not _croppable(params):
+    box = _bounding_box(label_image) if _croppable(params) else None
+    if box is None:
         return image, sitk.GetArrayFromImage(label_image), label_image, params
-    lab = sitk.GetArrayViewFromImage(label_image)
-    nz = np.nonzero(lab)
-    if not nz[0].size:
-        return image, np.asarray(lab).copy(), label_image, params
-    lo = [max(int(a.min()) - 1, 0) for a in nz]  # numpy order (z, y, x)
-    hi = [min(int(a.max()) + 2, n) for a, n in zip(nz, lab.shape, strict=True)]
-    index = [int(v) for v in lo[::-1]]  # SimpleITK order (x, y, z)
-    size = [int(h - lo_) for lo_, h in zip(lo[::-1], hi[::-1], strict=True)]
+    index, size = box
     crop_lab = sitk.RegionOfInterest(label_image, size, index)
     crop_img = sitk.RegionOfInterest(image, size, index)
     return crop_img, sitk.GetArrayFromImage(crop_lab), crop_lab, params

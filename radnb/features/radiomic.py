@@ -172,8 +172,82 @@ def _compute(image, mask, params, *, label, steps, reference=None, mask_grid=Non
         raise io.empty_mask_error(label, where=" on the image grid")
     margin = int(setting.get("padDistance", 5)) if _filtered(params) else 0
     io.check_finite(image, mask, margin=margin)
-    result = _extractor(params).execute(image, mask, label=int(setting.get("label", 1)))
+    result = _execute(params, image, mask, int(setting.get("label", 1)))
     return _split(result)
+
+
+def _croppable(params: Mapping[str, Any]) -> bool:
+    """True when PyRadiomics' numbers do not depend on voxels outside the mask's box.
+
+    With only the Original image type, no resampling and no resegmentation,
+    PyRadiomics crops the mask's bounding box (no padding) before computing
+    features, so an image cut to that box gives the same features. Filters (LoG,
+    wavelet...) and resampling read around the box: those keep the whole volume.
+    """
+    setting = params.get("setting") or {}
+    types = [str(t).lower() for t in (params.get("imageType") or {"Original": {}})]
+    resample = setting.get("resampledPixelSpacing") and setting.get("interpolator") is not None
+    return (
+        types == ["original"]
+        and not resample
+        and setting.get("resegmentRange") is None
+        and not setting.get("correctMask")
+    )
+
+
+def _bounding_box(mask, margin: int = 1) -> tuple[list[int], list[int]] | None:
+    """(index, size) in SimpleITK order of the non-zero box of ``mask`` plus ``margin``."""
+    import SimpleITK as sitk
+
+    arr = sitk.GetArrayViewFromImage(mask)
+    nz = np.nonzero(arr)
+    if not nz[0].size:
+        return None
+    lo = [max(int(a.min()) - margin, 0) for a in nz]  # numpy order (z, y, x)
+    hi = [min(int(a.max()) + 1 + margin, n) for a, n in zip(nz, arr.shape, strict=True)]
+    return [int(v) for v in lo[::-1]], [
+        int(h - lo_) for lo_, h in zip(lo[::-1], hi[::-1], strict=True)
+    ]
+
+
+def _execute(params: Mapping[str, Any], image, mask, label: int):
+    """PyRadiomics' ``execute``, on the mask's box when that changes no number.
+
+    PyRadiomics checks, casts, normalises and crops the whole volume; for the
+    settings of :func:`_croppable` this does the same work on the tumour's box:
+    the whole-image diagnostics (hashes, image statistics, the mask's box) are
+    computed on the whole image exactly as PyRadiomics does, the image is
+    normalised over the whole image first (PyRadiomics' convention), and
+    the features come from the cut image.
+    """
+    ext = _extractor(params)
+    box = _bounding_box(mask) if _croppable(params) else None
+    if box is None:
+        return ext.execute(image, mask, label=label)
+    import collections
+
+    import SimpleITK as sitk
+    from radiomics import generalinfo, imageoperations
+
+    settings = ext.settings.copy()
+    settings["label"] = label
+    out: collections.OrderedDict = collections.OrderedDict()
+    if settings.get("additionalInfo", False):
+        info = generalinfo.GeneralInfo()
+        info.addGeneralSettings(settings)
+        info.addEnabledImageTypes(ext.enabledImagetypes)
+        info.addImageElements(image)
+        info.addMaskElements(None, imageoperations.getMask(mask, **settings), label)
+        out.update(info.getGeneralInfo())
+    if settings.get("normalize"):
+        image = imageoperations.normalizeImage(image, **settings)
+    index, size = box
+    image = sitk.RegionOfInterest(image, size, index)
+    mask = sitk.RegionOfInterest(mask, size, index)
+    setting = dict(params.get("setting") or {})
+    setting.update(normalize=False, additionalInfo=False)
+    out.update(_extractor({**params, "setting": setting}).execute(image, mask, label=label))
+    return out
 
 
 def _effective_params(params, label: int | None) -> tuple[dict, int | None]:
