@@ -9,7 +9,7 @@ executed top to bottom as the test suite and Binder run it: nbclient, a fresh
 from kernel start to shutdown. Memory is the peak, over 0.1 s polls, of the summed RSS
 of the kernel process and all its descendants (Dask or process-pool workers included;
 pages shared between forked processes are counted once per process, so this errs
-high). By default every notebook starts from an empty ``RADNB_CACHE_DIR`` (a user's
+high), and the peak summed PSS (shared pages split between the processes). By default every notebook starts from an empty ``RADNB_CACHE_DIR`` (a user's
 first Binder launch: simulated cohorts are generated, nothing is cached);
 ``--warm-cache`` reuses one cache for all notebooks.
 
@@ -42,22 +42,31 @@ START, END = "<!-- bench_notebooks:start -->", "<!-- bench_notebooks:end -->"
 
 
 class TreePeak:
-    """Poll the summed RSS of a process's descendants in a background thread."""
+    """Poll the memory of a process's descendants in a background thread.
+
+    ``peak`` is the peak summed RSS (pages shared between processes counted once per
+    process: errs high); ``peak_pss`` the peak summed PSS (Linux; shared pages split
+    between the processes that map them: what the processes use together, as a
+    container's memory limit sees it, up to the page cache).
+    """
 
     def __init__(self, interval: float = 0.1) -> None:
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self.interval, self.peak, self.peak_pss = interval, 0, 0
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
     def _poll(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
+            total = pss = 0
             for proc in me.children(recursive=True):
                 try:
                     total += proc.memory_info().rss
+                    pss += getattr(proc.memory_full_info(), "pss", 0)
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
+            self.peak_pss = max(self.peak_pss, pss)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreePeak:
@@ -103,7 +112,13 @@ def run_notebook(path: Path, *, cache: Path | None, profile: Path | None) -> dic
             except Exception as exc:  # report the failure, keep benchmarking the rest
                 error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120]}"
         wall = time.perf_counter() - start
-    return {"notebook": path.stem, "wall_s": wall, "peak_gb": peak.peak / 1e9, "error": error}
+    return {
+        "notebook": path.stem,
+        "wall_s": wall,
+        "peak_gb": peak.peak / 1e9,
+        "peak_pss_gb": peak.peak_pss / 1e9,
+        "error": error,
+    }
 
 
 def machine() -> str:
@@ -117,17 +132,21 @@ def machine() -> str:
 def table(rows: list[dict]) -> str:
     lines = [
         f"| notebook | wall time (s) | target {TARGET_S:.0f} s | peak RSS, kernel tree (GB) "
-        f"| target {TARGET_GB} GB |",
-        "|---|---:|---|---:|---|",
+        f"| peak PSS, kernel tree (GB) | target {TARGET_GB} GB |",
+        "|---|---:|---|---:|---:|---|",
     ]
     for r in rows:
         if r["error"]:
             ok_t = f"FAILED ({r['error']})"
         else:
             ok_t = "pass" if r["wall_s"] <= TARGET_S else "**over**"
+        # the target is judged on RSS (errs high) unless only the double counting is over
         ok_m = "pass" if r["peak_gb"] <= TARGET_GB else "**over**"
+        if ok_m != "pass" and 0 < r.get("peak_pss_gb", 0) <= TARGET_GB:
+            ok_m = "pass (PSS)"
         lines.append(
-            f"| `{r['notebook']}` | {r['wall_s']:.0f} | {ok_t} | {r['peak_gb']:.2f} | {ok_m} |"
+            f"| `{r['notebook']}` | {r['wall_s']:.0f} | {ok_t} | {r['peak_gb']:.2f} "
+            f"| {r.get('peak_pss_gb', 0):.2f} | {ok_m} |"
         )
     return "\n".join(lines)
 
@@ -162,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         row = run_notebook(path, cache=cache, profile=args.profile)
         rows.append(row)
         print(
-            f"{row['notebook']}: {row['wall_s']:.1f} s, {row['peak_gb']:.2f} GB"
+            f"{row['notebook']}: {row['wall_s']:.1f} s, {row['peak_gb']:.2f} GB RSS, "
+            f"{row['peak_pss_gb']:.2f} GB PSS"
             + (f"  FAILED {row['error']}" if row["error"] else ""),
             flush=True,
         )
