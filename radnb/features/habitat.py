@@ -746,7 +746,7 @@ def _run_patients(func, model, cohort, pids, seqs, *, client, progress: bool, wh
     return outputs, errors
 
 
-def habitat_features(maps, cohort=None, **kws) -> pd.DataFrame:
+def habitat_features(maps, cohort=None, **kws):
     """Feature table from habitat maps; see :func:`radnb.features.habitat_metrics.habitat_features`."""
     from radnb.features.habitat_metrics import habitat_features as _hf
 

@@ -304,7 +304,7 @@ _MASK_CHECKS = ("probability_mask", "not_label_map", "missing_label", "empty_mas
 # --------------------------------------------------------------------- result
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class RadiomicsResult(FeatureResult):
     """Result of :func:`extract_radiomics`: a :class:`~radnb.features.FeatureResult`.
 
