@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 
 __all__ = ["NegativeControls", "negative_controls", "CONTROLS"]
 
@@ -156,7 +156,7 @@ def _volume(study, block: str, volume, images) -> pd.Series | None:
         for b in study.blocks.values():
             if volume in b.columns:
                 return b[volume]
-        raise RadnbError(f"volume column {volume!r} is in neither the table nor a block")
+        raise InvalidParameterError(f"volume column {volume!r} is in neither the table nor a block")
     cols = study.blocks[block].columns
     for key in ("original_shape_MeshVolume", "original_shape_VoxelVolume"):
         hit = [c for c in cols if c.endswith(key)]
@@ -209,12 +209,12 @@ def negative_controls(
     """
     study._check_fitted()
     if signature not in study.signatures_:
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{signature!r} is not a fitted signature; known: {list(study.signatures_)}"
         )
     unknown = [c for c in controls if c not in CONTROLS]
     if unknown:
-        raise RadnbError(f"unknown control(s) {unknown}; choose from {list(CONTROLS)}")
+        raise InvalidParameterError(f"unknown control(s) {unknown}; choose from {list(CONTROLS)}")
     rs = study.random_state if random_state is None else random_state
     rng = np.random.default_rng(rs)
     if cohort is None:
