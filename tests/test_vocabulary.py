@@ -241,7 +241,8 @@ def test_habitat_features_name_is_the_function():
 def test_lazy_table_resolves_every_name():
     import importlib
 
-    for pkg in ("radnb", "radnb.features", "radnb.evaluate", "radnb.datasets", "radnb.dicom"):
+    for pkg in ("radnb", "radnb.features", "radnb.evaluate", "radnb.datasets", "radnb.dicom",
+                "radnb.plots", "radnb.widgets"):  # fmt: skip
         mod = importlib.import_module(pkg)
         for name in mod.__all__:
             assert getattr(mod, name) is not None, (pkg, name)
@@ -268,6 +269,27 @@ def test_lazy_import_error_is_not_turned_into_attribute_error(monkeypatch):
         radnb.features.FusionClassifier  # noqa: B018
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         radnb.features.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("pkg", "name", "module"),
+    [("radnb.plots", "plot_slice", "radnb.plots.images"),
+     ("radnb.widgets", "Viewer", "radnb.widgets.viewer"),
+     ("radnb.evaluate", "auc_ci", "radnb.evaluate.classification")],
+)  # fmt: skip
+def test_missing_dependency_is_an_import_error_in_every_lazy_package(
+    monkeypatch, pkg, name, module
+):
+    import importlib
+    import sys
+
+    mod = importlib.import_module(pkg)
+    monkeypatch.setitem(sys.modules, module, None)  # as if its dependency were missing
+    monkeypatch.delattr(mod, name, raising=False)
+    with pytest.raises(ImportError):
+        getattr(mod, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        mod.nothing  # noqa: B018
 
 
 def test_filter_by_icc_is_iccfilter():
