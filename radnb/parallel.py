@@ -224,7 +224,13 @@ def run_tasks(
         (still serial below ``min_tasks``); a Client or an address is that
         cluster.
     progress : bool
-        Show a tqdm progress bar (notebook or terminal).
+        The meaning of ``progress=`` in every cohort-level call of radnb
+        (``extract_radiomics``, ``extract_deep_features``, ``habitat_features``,
+        ``HabitatModel.fit`` / ``transform``): ``True`` shows one tqdm bar
+        (notebook or terminal) for the call, ``False`` shows none; results and
+        errors never depend on it. The long extractions default to ``True``,
+        the habitat steps to ``False``. ``extract_deep_features`` has no
+        ``client=``: it runs batched on one device (``device=``).
     priority : sequence of float, optional
         Higher runs first (e.g. image size, so the longest cases start early).
 

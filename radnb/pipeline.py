@@ -94,7 +94,7 @@ def run_s1(
     dl = deep.extract_deep_features(
         cohort, backbone="resnet18", dims=deep_dims, random_state=random_state, progress=progress
     )
-    lap(f"deep features ({dl.shape[1]} features)")
+    lap(f"deep features ({dl.features.shape[1]} features)")
 
     study = Study(cohort, outcome="her2", train="train", random_state=random_state)
     study.add_block("rad", rad.features).add_block("dl", dl)

@@ -128,9 +128,9 @@ def test_nan_voxels_are_a_per_patient_error_everywhere(tmp_path, rng):
     values[1] = np.nan
     meta = [(p, "CT", "") for p in c.patient_ids]
     with pytest.warns(RuntimeWarning, match="failed"):
-        dl = deep._to_frame(values, meta, ["CT"], c.patient_ids, [])
+        dl, dl_err = deep._to_frame(values, meta, ["CT"], c.patient_ids, [])
     assert list(dl.index) == ["P0", "P2", "P3"]
-    assert errors_table(dl)["patient_id"].tolist() == ["P1"]
+    assert errors_table(deep.FeatureResult(dl, dl_err))["patient_id"].tolist() == ["P1"]
 
 
 # ------------------------------------------------------------------ 3. probability map

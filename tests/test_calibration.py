@@ -156,11 +156,32 @@ def test_intercept_slope_match_statsmodels_glm(rng):
     slope_fit = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit()
     citl_fit = sm.GLM(y, np.ones((600, 1)), family=sm.families.Binomial(), offset=lp).fit()
     r = calibration_intercept_slope(y, p)
-    assert r["slope"] == pytest.approx(slope_fit.params[1], abs=1e-8)
-    assert r["intercept_joint"] == pytest.approx(slope_fit.params[0], abs=1e-8)
-    assert r["intercept"] == pytest.approx(citl_fit.params[0], abs=1e-8)
+    assert r.slope.estimate == pytest.approx(slope_fit.params[1], abs=1e-8)
+    assert r.intercept_joint == pytest.approx(slope_fit.params[0], abs=1e-8)
+    assert r.intercept.estimate == pytest.approx(citl_fit.params[0], abs=1e-8)
     se = slope_fit.bse[1]
-    assert r["slope_upper"] - r["slope"] == pytest.approx(1.959963984540054 * se, rel=1e-6)
+    assert r.slope.upper - r.slope.estimate == pytest.approx(1.959963984540054 * se, rel=1e-6)
+    assert r.slope.se == pytest.approx(se, rel=1e-6)
+    assert r.intercept.se == pytest.approx(citl_fit.bse[0], rel=1e-6)
+    tab = r.to_frame()
+    assert tab["parameter"].tolist() == ["intercept", "slope"]
+    assert tab.loc[1, "estimate"] == r.slope.estimate and tab.loc[0, "upper"] == r.intercept.upper
+
+
+def test_old_dict_access_warns_and_gives_the_same_numbers(rng):
+    y, p = simulate(rng, 400)
+    r = calibration_intercept_slope(y, p)
+    for key, new in [("slope", r.slope.estimate), ("slope_lower", r.slope.lower),
+                     ("intercept_upper", r.intercept.upper),
+                     ("intercept_joint", r.intercept_joint)]:  # fmt: skip
+        with pytest.warns(DeprecationWarning, match=r"use res\."):
+            assert r[key] == new
+    s = calibration_summary(y, p)
+    for key, (row, col) in [("brier", ("brier", "estimate")), ("hl_p", ("hosmer_lemeshow", "p")),
+                            ("slope_upper", ("slope", "upper")), ("n", ("n", "estimate"))]:  # fmt: skip
+        with pytest.warns(DeprecationWarning, match=r"res\.loc\["):
+            assert s[key] == s.loc[row, col]
+    assert isinstance(s, pd.DataFrame) and isinstance(s.head(), pd.DataFrame)
 
 
 def test_slope_detects_overfitting(rng):
@@ -169,11 +190,11 @@ def test_slope_detects_overfitting(rng):
         return 1 / (1 + np.exp(-2.0 * lp))
 
     y, p = simulate(rng, 3000, distort=push)
-    assert calibration_intercept_slope(y, p)["slope"] == pytest.approx(0.5, abs=0.08)
+    assert calibration_intercept_slope(y, p).slope.estimate == pytest.approx(0.5, abs=0.08)
     y, p = simulate(rng, 3000)
     r = calibration_intercept_slope(y, p)
-    assert r["slope_lower"] < 1 < r["slope_upper"]
-    assert r["intercept_lower"] < 0 < r["intercept_upper"]
+    assert r.slope.lower < 1 < r.slope.upper
+    assert r.intercept.lower < 0 < r.intercept.upper
 
 
 def test_spiegelhalter_formula_and_null(rng):
@@ -203,10 +224,12 @@ def test_calibration_curve_quantile_bins_and_smooth(rng):
 def test_summary_has_everything(rng):
     y, p = simulate(rng, 500)
     s = calibration_summary(y, p)
-    for k in ["brier", "intercept", "slope", "hl_p", "spiegelhalter_p", "ici", "e90", "emax"]:
-        assert np.isfinite(s[k])
-    assert s["n"] == 500 and s["events"] == int(y.sum())
-    assert 0 <= s["e50"] <= s["e90"] <= s["emax"]
+    est = s["estimate"]
+    for k in ["brier", "intercept", "slope", "ici", "e90", "emax"]:
+        assert np.isfinite(est[k])
+    assert np.isfinite(s.loc["hosmer_lemeshow", "p"]) and np.isfinite(s.loc["spiegelhalter_z", "p"])
+    assert est["n"] == 500 and est["events"] == int(y.sum())
+    assert 0 <= est["e50"] <= est["e90"] <= est["emax"]
 
 
 def test_inputs_validated():

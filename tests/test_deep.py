@@ -115,22 +115,23 @@ def test_empty_mask_is_a_patient_error():
 
 def test_extract_twice_gives_identical_features(cohort):
     kws = dict(dims=2, crop_kws={"size": 32, "n_slices": 3}, progress=False)
-    a = deep.extract_deep_features(cohort, **kws)
-    b = deep.extract_deep_features(cohort, **kws)
+    res = deep.extract_deep_features(cohort, **kws)
+    a = res.features
+    b = deep.extract_deep_features(cohort, **kws).features
     assert a.shape == (6, 2 * 512)
     assert list(a.index) == cohort.patient_ids and a.index.name == "patient_id"
     assert a.columns[0] == "T1__dl_0" and a.columns[-1] == "T2__dl_511"
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
     assert np.isfinite(a.to_numpy()).all() and a.to_numpy().std() > 0
-    assert len(a.attrs["errors"]) == 0
+    assert len(res.errors) == 0
 
 
 def test_extract_3d_with_disk_cache(cohort, tmp_path):
     kws = dict(dims=3, crop_kws={"size": 24}, progress=False, batch_size=4)
-    a = deep.extract_deep_features(cohort, cache=tmp_path / "crops", **kws)
+    a = deep.extract_deep_features(cohort, cache=tmp_path / "crops", **kws).features
     assert len(list((tmp_path / "crops").glob("*.npy"))) == 12
-    b = deep.extract_deep_features(cohort, cache=tmp_path / "crops", **kws)
-    c = deep.extract_deep_features(cohort, **kws)  # no cache at all
+    b = deep.extract_deep_features(cohort, cache=tmp_path / "crops", **kws).features
+    c = deep.extract_deep_features(cohort, **kws).features  # no cache at all
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
     np.testing.assert_array_equal(a.to_numpy(), c.to_numpy())
     # another crop setting gets other cache entries
@@ -142,11 +143,12 @@ def test_bad_patient_goes_to_errors_table(tmp_path, rng):
     c = _make_cohort(tmp_path, rng, n=4)
     (tmp_path / "p1_mask.nii.gz").write_bytes(b"not an image")
     with pytest.warns(RuntimeWarning, match="failed for 2"):
-        df = deep.extract_deep_features(c, dims=2, crop_kws={"size": 16}, progress=False)
-    assert list(df.index) == ["p0", "p2", "p3"]
+        res = deep.extract_deep_features(c, dims=2, crop_kws={"size": 16}, progress=False)
+    assert list(res.features.index) == ["p0", "p2", "p3"]
     from radnb.features import errors_table
 
-    err = errors_table(df)
+    err = res.errors
+    pd.testing.assert_frame_equal(errors_table(res), err)
     assert set(err["patient_id"]) == {"p1"} and set(err["sequence"]) == {"T1", "T2"}
     assert err["message"].str.contains("p1_mask").all()
 
@@ -156,9 +158,9 @@ def test_local_weights_round_trip(cohort, tmp_path):
     path = tmp_path / "w.pt"
     torch.save(net.state_dict(), path)
     kws = dict(dims=2, crop_kws={"size": 32}, progress=False)
-    from_file = deep.extract_deep_features(cohort, weights=path, random_state=0, **kws)
-    seeded = deep.extract_deep_features(cohort, weights=None, random_state=5, **kws)
-    other = deep.extract_deep_features(cohort, weights=None, random_state=0, **kws)
+    from_file = deep.extract_deep_features(cohort, weights=path, random_state=0, **kws).features
+    seeded = deep.extract_deep_features(cohort, weights=None, random_state=5, **kws).features
+    other = deep.extract_deep_features(cohort, weights=None, random_state=0, **kws).features
     np.testing.assert_array_equal(from_file.to_numpy(), seeded.to_numpy())
     assert not np.allclose(from_file.to_numpy(), other.to_numpy())
 
@@ -297,21 +299,22 @@ def test_train_dl_score(cohort, tmp_path, mode):
         cohort, "y", train="train", dims=2, mode=mode, crop_kws={"size": 32},
         epochs=2, patience=2, val_fraction=0.5, batch_size=4, progress=False,
     )  # fmt: skip
-    scores = model.scores
+    scores = model.scores.features
+    assert len(model.scores.errors) == 0
     assert list(scores.index) == cohort.patient_ids
     assert scores["dl_score"].between(0, 1).all()
     assert set(scores.loc[["p4", "p5"], "role"]) == {"other"}
     assert len(model.history_) >= 1
     model.save(tmp_path / "m.pt")
     again = deep.DLScoreModel.load(tmp_path / "m.pt")
-    p = again.predict(cohort, device="cpu")
+    p = again.predict(cohort, device="cpu").features
     np.testing.assert_allclose(p["dl_score"].to_numpy(), scores["dl_score"].to_numpy(), atol=1e-6)
 
 
 def test_deep_features_reduced_with_radnb_select(cohort):
     import radnb.select as select
 
-    df = deep.extract_deep_features(cohort, dims=2, crop_kws={"size": 32}, progress=False)
+    df = deep.extract_deep_features(cohort, dims=2, crop_kws={"size": 32}, progress=False).features
     train = cohort.splits == "train"
     pca = select.make_selector(["pca"], pca={"n_components": 2}).fit(df.loc[train.to_numpy()])
     out = pca.transform(df)
@@ -324,7 +327,7 @@ def test_end_to_end_on_simulated_s2(tmp_path):
     from radnb.features.fusion import FusionClassifier
 
     c = datasets.simulate("S2", n=24, root=tmp_path, shape=(12, 32, 32))
-    df = deep.extract_deep_features(c, dims=2, crop_kws={"size": 32}, progress=False)
+    df = deep.extract_deep_features(c, dims=2, crop_kws={"size": 32}, progress=False).features
     assert df.shape == (24, 3 * 512)
     assert {s.split("__")[0] for s in df.columns} == set(c.sequences)
     outcome = next(col for col in c.clinical.columns if set(c.clinical[col].dropna()) <= {0, 1})

@@ -146,7 +146,7 @@ def test_no_identifier_in_any_output(tmp_path, monkeypatch):
         res.features.to_csv(out / "features.csv")
         res.features.to_parquet(out / "features.parquet")
         res.diagnostics.to_csv(out / "diagnostics.csv")
-        errors_table(res.features).to_csv(out / "errors.csv")
+        errors_table(res).to_csv(out / "errors.csv")
         (out / "radiomics.html").write_text(res._repr_html_())
         (out / "repr.txt").write_text(repr(res) + "\n" + repr(cohort))
 

@@ -343,7 +343,8 @@ def test_ith_and_msi_by_hand():
 
 def test_habitat_features_table(s3, s3_fit):
     model, maps = s3_fit
-    df = habitat_features(maps)
+    res = habitat_features(maps)
+    df = res.features
     k = model.n_habitats_
     frac = df[[f"habitat{h}_fraction" for h in range(1, k + 1)]]
     assert np.allclose(frac.sum(axis=1), 1.0)
@@ -356,7 +357,7 @@ def test_habitat_features_table(s3, s3_fit):
     assert np.allclose(msi.sum(axis=1), 1.0)
     assert df["ith_score"].between(0, 1).all()
     assert list(df.index) == s3.patient_ids
-    assert df.attrs["errors"] == []
+    assert len(res.errors) == 0
 
 
 def test_per_habitat_radiomics_through_extraction_engine(s3, s3_fit):
@@ -364,7 +365,7 @@ def test_per_habitat_radiomics_through_extraction_engine(s3, s3_fit):
     pids = s3.patient_ids[:2]
     sub = {p: maps[p] for p in pids}
     params = {"featureClass": {"firstorder": ["Mean"]}, "setting": {"binWidth": 25}}
-    df = habitat_features(sub, s3, sequences=["ADC"], params=params, n_habitats=3)
+    df = habitat_features(sub, s3, sequences=["ADC"], params=params, n_habitats=3).features
     cols = [f"ADC__habitat{h}_original_firstorder_Mean" for h in (1, 2, 3)]
     assert set(cols) <= set(df.columns)
     pid = pids[0]

@@ -45,7 +45,7 @@ def test_no_planted_signal_does_not_beat_permuted_labels(s1):
     study = latent_study(s1, z, steps=[("mrmr", {"n_features": 2})])
     nc = study.negative_controls("Rad score", n_permutations=N_PERM, controls=["permuted"])
     row = nc.table.set_index("control").loc["permuted"]
-    assert row["p_value"] > 0.05
+    assert row["p"] > 0.05
     assert nc.permutation_aucs.size == N_PERM
     assert nc.table["control"].tolist() == ["real", "permuted"]
     assert study.negative_controls_["Rad score"] is nc
@@ -58,7 +58,7 @@ def test_planted_signal_beats_permuted_labels_and_volume(s1):
         "Rad score", n_permutations=N_PERM, controls=["permuted", "volume"], volume="volume"
     )
     t = nc.table.set_index("control")
-    assert t.loc["permuted", "p_value"] <= 0.05
+    assert t.loc["permuted", "p"] <= 0.05
     assert t.loc["real", "auc"] > t.loc["permuted", "auc_upper"]
     assert t.loc["real", "auc"] > t.loc["volume", "auc"]
     assert t.loc["volume", "p_method"] == "paired DeLong vs real"

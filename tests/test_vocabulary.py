@@ -112,10 +112,11 @@ def test_feature_result_carrier():
     from radnb.features import FeatureResult, RadiomicsResult, errors_table, set_errors
 
     assert issubclass(RadiomicsResult, FeatureResult)
-    df = set_errors(
-        pd.DataFrame({"f": [1.0, 2.0]}, index=pd.Index(["p1", "p3"], name="patient_id")),
-        [("p2", "CT", "mask is empty")],
-    )
+    with pytest.warns(DeprecationWarning, match=r"FeatureResult\(features, errors\)"):
+        df = set_errors(
+            pd.DataFrame({"f": [1.0, 2.0]}, index=pd.Index(["p1", "p3"], name="patient_id")),
+            [("p2", "CT", "mask is empty")],
+        )
     res = FeatureResult.from_frame(df, step="demo")
     assert res.features.attrs == {}  # the errors live in .errors only
     features, errors = res  # unpacks as RadiomicsResult always did
@@ -138,15 +139,61 @@ def test_habitat_features_as_result():
     arr[1, :, 2:] = 2
     errs = pd.DataFrame([{"patient_id": "p9", "sequence": "A", "message": "unreadable"}])
     maps = HabitatMaps({"p1": sitk.GetImageFromArray(arr)}, errors=errs, n_habitats=2)
-    df = habitat_features(maps)
-    res = habitat_features(maps, as_result=True)
+    res = habitat_features(maps)  # the carrier by default
     assert isinstance(res, FeatureResult) and res.provenance["step"] == "habitat"
+    assert res.features.attrs == {}
+    with pytest.warns(DeprecationWarning, match=r"as_result=False.*\.features"):
+        df = habitat_features(maps, as_result=False)  # the old form, for one release
+    with pytest.warns(DeprecationWarning, match=r"as_result=True"):
+        again = habitat_features(maps, as_result=True)
     df_plain = df.copy()
     df_plain.attrs = {}
     pd.testing.assert_frame_equal(res.features, df_plain)
+    pd.testing.assert_frame_equal(again.features, res.features)
     assert (
         res.errors["patient_id"].tolist() == ["p9"] == [e["patient_id"] for e in df.attrs["errors"]]
     )
+
+
+def test_feature_result_dataframe_access_warns_and_forwards():
+    """Old code that treated a feature step's result as the DataFrame still works."""
+    from radnb.features import FeatureResult
+
+    feats = pd.DataFrame(
+        {"a": [1.0, 2.0], "b": [3.0, 4.0]}, index=pd.Index(["p1", "p3"], name="patient_id")
+    )
+    res = FeatureResult(feats, [("p2", "CT", "mask is empty")], provenance={"step": "deep"})
+    checks = [
+        (lambda r: r.loc["p3", "a"], 2.0, r"result\.features\.loc"),
+        (lambda r: r["b"].tolist(), [3.0, 4.0], r"result\.features\[\.\.\.\]"),
+        (lambda r: list(r.columns), ["a", "b"], r"result\.features\.columns"),
+        (lambda r: list(r.index), ["p1", "p3"], r"result\.features\.index"),
+        (lambda r: r.shape, (2, 2), r"result\.features\.shape"),
+        (len, 2, r"len\(result\.features\)"),
+        (lambda r: "a" in r, True, r"result\.features"),
+        (lambda r: r.to_numpy().sum(), 10.0, r"result\.features\.to_numpy"),
+        (lambda r: np.asarray(r).sum(), 10.0, r"to_numpy"),
+        (lambda r: r.join(pd.DataFrame({"c": [5.0]}, index=["p1"])).shape, (2, 3), r"join"),
+        (lambda r: [e["patient_id"] for e in r.attrs["errors"]], ["p2"], r"result\.errors"),
+    ]
+    for access, expected, new in checks:
+        with pytest.warns(DeprecationWarning, match=new):
+            assert access(res) == expected
+    # the new calls give the same values without a warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert res.features.loc["p3", "a"] == 2.0 and res.errors["patient_id"].tolist() == ["p2"]
+        features, errors = res
+        repr(res), res._repr_html_()
+        import copy
+        import pickle
+
+        assert pickle.loads(pickle.dumps(res)).features.equals(feats)
+        assert copy.copy(res).errors.equals(res.errors)
+    with pytest.raises(AttributeError):
+        res.no_such_thing  # noqa: B018
 
 
 def test_habitat_maps_is_a_frozen_mapping():
@@ -194,7 +241,8 @@ def test_habitat_features_name_is_the_function():
 def test_lazy_table_resolves_every_name():
     import importlib
 
-    for pkg in ("radnb", "radnb.features", "radnb.evaluate", "radnb.datasets", "radnb.dicom"):
+    for pkg in ("radnb", "radnb.features", "radnb.evaluate", "radnb.datasets", "radnb.dicom",
+                "radnb.plots", "radnb.widgets"):  # fmt: skip
         mod = importlib.import_module(pkg)
         for name in mod.__all__:
             assert getattr(mod, name) is not None, (pkg, name)
@@ -221,6 +269,27 @@ def test_lazy_import_error_is_not_turned_into_attribute_error(monkeypatch):
         radnb.features.FusionClassifier  # noqa: B018
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         radnb.features.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("pkg", "name", "module"),
+    [("radnb.plots", "plot_slice", "radnb.plots.images"),
+     ("radnb.widgets", "Viewer", "radnb.widgets.viewer"),
+     ("radnb.evaluate", "auc_ci", "radnb.evaluate.classification")],
+)  # fmt: skip
+def test_missing_dependency_is_an_import_error_in_every_lazy_package(
+    monkeypatch, pkg, name, module
+):
+    import importlib
+    import sys
+
+    mod = importlib.import_module(pkg)
+    monkeypatch.setitem(sys.modules, module, None)  # as if its dependency were missing
+    monkeypatch.delattr(mod, name, raising=False)
+    with pytest.raises(ImportError):
+        getattr(mod, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        mod.nothing  # noqa: B018
 
 
 def test_filter_by_icc_is_iccfilter():

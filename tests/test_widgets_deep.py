@@ -21,8 +21,7 @@ def test_run_matches_the_library_call():
     panel.run(background=False)
     assert panel.runner.state == "done" and panel.runner.progress.value == 6
     ref = deep.extract_deep_features(c, backbone="resnet18", dims=2, crop_kws={"size": 32},
-                                     progress=False)  # fmt: skip
-    ref.attrs = {}
+                                     progress=False).features  # fmt: skip
     pd.testing.assert_frame_equal(panel.features_, ref, atol=1e-5)
     assert "deep.extract_deep_features(cohort" in panel.code.code
     assert "'size': 32" in panel.code.code
@@ -75,6 +74,6 @@ def test_use_features_takes_a_block_extracted_elsewhere():
                                     progress=False)  # fmt: skip
     panel = DeepPanel(c)
     panel.use_features(dl)
-    assert panel.features_ is dl and panel.runner.state != "done"  # nothing was re-run
-    assert f"{dl.shape[1]} deep features for 5 patients" in panel.summary.value
+    assert panel.features_ is dl.features and panel.runner.state != "done"  # nothing re-run
+    assert f"{dl.features.shape[1]} deep features for 5 patients" in panel.summary.value
     assert "extracted above" in panel.code.code

@@ -34,7 +34,7 @@ def test_fit_is_training_only_and_matches_library(explorer, s3):
     assert m.n_habitats_ == ref.n_habitats_
     np.testing.assert_allclose(m.centroids_, ref.centroids_)
     pd.testing.assert_frame_equal(
-        explorer.features_, habitat.habitat_features(ref.transform(s3)), check_like=True
+        explorer.features_, habitat.habitat_features(ref.transform(s3)).features, check_like=True
     )
     assert len(explorer.maps_) == len(s3.patient_ids)
     assert "training" in explorer.children[1].value

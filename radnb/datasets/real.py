@@ -172,7 +172,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
         if cand:
             p = Path(cand).expanduser()
             if not p.is_dir():
-                raise RadnbError(f"data folder not found: {p}")
+                raise InvalidParameterError(f"data folder not found: {p}")
             return p
     found = _find_shared()
     if found is not None:
@@ -355,7 +355,7 @@ def load_table(
 
     def fetch(target: Path) -> None:
         if url is None:
-            raise RadnbError(
+            raise InvalidParameterError(
                 f"table {key!r} cannot be downloaded by radnb; get it from its source: {source}"
             )
         _download(url, target / fname)

@@ -8,7 +8,9 @@ Results: an estimate with a CI is an :class:`Estimate` (``auc_ci``,
 ``km_median``, ``harrell_c``, ``uno_c``; unpacks as ``estimate, lower,
 upper``), a hypothesis test is a :class:`TestResult` (``delong_test``,
 ``logrank_test``, ``compare_cindex``, ``hosmer_lemeshow``, ``spiegelhalter_z``,
-``nri``, ``idi``; ``res["p"]`` still works); everything else is a DataFrame.
+``nri``, ``idi``; ``res["p"]`` still works), or a small frozen result of
+them (``calibration_intercept_slope``: two Estimates); everything else is a
+DataFrame (``calibration_summary``, ``threshold_metrics``, ...).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "calibration": (
         "calibration_curve", "hosmer_lemeshow", "brier_score", "calibration_intercept_slope",
         "spiegelhalter_z", "calibration_summary", "optimism_corrected_calibration",
-        "OptimismResult",
+        "InterceptSlope", "CalibrationSummary", "OptimismResult",
     ),
     "dca": ("net_benefit", "decision_curve", "DEFAULT_THRESHOLDS"),
     "reclassification": ("nri", "idi"),

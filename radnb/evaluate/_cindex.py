@@ -40,7 +40,7 @@ def _check(time, event, risk, name="risk"):
             f"{name} contains missing/non-finite values; drop those rows first"
         )
     if e.sum() == 0:
-        raise RadnbError("no events: the concordance is undefined")
+        raise InvalidParameterError("no events: the concordance is undefined")
     return t, e, r
 
 

@@ -106,7 +106,7 @@ def as_prob(p, n: int, *, name: str = "p", open_interval: bool = False) -> np.nd
 def need_both_classes(y: np.ndarray, *, what: str) -> None:
     n1 = int(y.sum())
     if n1 == 0 or n1 == y.size:
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{what} needs both events (1) and non-events (0); got {n1} events in {y.size}"
         )
 

@@ -141,7 +141,7 @@ def _check_design(X: pd.DataFrame, e: np.ndarray, what: str) -> None:
             f"{what}: no events among the {n} patients; a Cox model needs at least one event"
         )
     if X.shape[1] == 0:
-        raise RadnbError(f"{what}: no covariate column to fit")
+        raise InvalidParameterError(f"{what}: no covariate column to fit")
     const = [c for c in X.columns if np.ptp(X[c].to_numpy(float)) == 0]
     if const:
         raise RadnbError(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from radnb.errors import CohortError, InvalidParameterError, RadnbError
+from radnb.errors import CohortError, InvalidParameterError
 from radnb.evaluate._common import z_quantile
 from radnb.evaluate._cox import design, fit_cox, lr_test
 from radnb.evaluate._km import check_surv, logrank_test
@@ -212,7 +212,7 @@ def treatment_by_risk(
     risk_cat = d[risk_group].astype("category")
     risks = list(risk_cat.cat.categories)
     if len(arms) < 2 or len(risks) < 1:
-        raise RadnbError("need at least two treatment arms")
+        raise InvalidParameterError("need at least two treatment arms")
     if pairs == "all":
         comps = list(itertools.combinations(arms, 2))
     elif pairs == "reference":

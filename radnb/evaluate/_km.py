@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from radnb.errors import InvalidParameterError, RadnbError
+from radnb.errors import InvalidParameterError
 from radnb.evaluate._common import p_adjust, z_quantile
 from radnb.evaluate._deprecate import ci_to_conf_type
 from radnb.evaluate._result import Estimate, TestResult
@@ -386,7 +386,9 @@ def logrank_test(time, event, groups, *, strata=None) -> TestResult:
     cat = as_groups(groups, t.size)
     k = len(cat.categories)
     if k < 2:
-        raise RadnbError(f"log-rank needs at least two groups; got {list(cat.categories)}")
+        raise InvalidParameterError(
+            f"log-rank needs at least two groups; got {list(cat.categories)}"
+        )
     obs, exp, var = logrank_parts(t, e, cat.codes.astype(int), k, strata=strata)
     diff = obs - exp
     # generalised inverse of the (k-1) leading block, as survdiff

@@ -36,7 +36,7 @@ from radnb.evaluate._common import (
     two_sided_p,
     z_quantile,
 )
-from radnb.evaluate._result import TestResult
+from radnb.evaluate._result import Estimate, TestResult
 
 __all__ = [
     "calibration_curve",
@@ -46,6 +46,8 @@ __all__ = [
     "spiegelhalter_z",
     "calibration_summary",
     "optimism_corrected_calibration",
+    "InterceptSlope",
+    "CalibrationSummary",
     "OptimismResult",
 ]
 
@@ -248,7 +250,84 @@ def brier_score(y, p) -> float:
     return float(np.mean((pp - yy) ** 2))
 
 
-def calibration_intercept_slope(y, p, *, level: float = 0.95) -> dict:
+def _warn_dict_access(func: str, key: str, new: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"{func}(...)[{key!r}] (dict access) is deprecated and will be removed in the next "
+        f"release; use {new}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class InterceptSlope:
+    """Result of :func:`calibration_intercept_slope`: two :class:`~radnb.evaluate.Estimate`.
+
+    Attributes
+    ----------
+    intercept : Estimate
+        Calibration-in-the-large (``logit(p)`` as offset), Wald CI.
+    slope : Estimate
+        Calibration slope, Wald CI.
+    intercept_joint : float
+        The intercept of the slope model (``rms::val.prob``'s "Intercept").
+
+    ``to_frame()`` gives the tidy table (``parameter, estimate, lower, upper,
+    se, level, method``). For one release the old dict keys still work
+    (``res["slope"]``, ``res["slope_lower"]``, ...) with a DeprecationWarning.
+    """
+
+    intercept: Estimate
+    slope: Estimate
+    intercept_joint: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: one row per parameter (``intercept``, ``slope``)."""
+        rows = [
+            {"parameter": name, **e.to_frame().iloc[0].to_dict()}
+            for name, e in (("intercept", self.intercept), ("slope", self.slope))
+        ]
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        return f"InterceptSlope(intercept={self.intercept!r}, slope={self.slope!r})"
+
+    def _repr_html_(self) -> str:
+        return "<b>Calibration intercept and slope</b>" + self.to_frame().to_html(index=False)
+
+    # ------------------------------------------------ deprecated dict access
+    def _old(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for name in ("intercept", "slope"):
+            e = getattr(self, name)
+            out.update({name: e.estimate, f"{name}_lower": e.lower, f"{name}_upper": e.upper})
+        out["intercept_joint"] = self.intercept_joint
+        return out
+
+    def __getitem__(self, key: str) -> float:
+        old = self._old()
+        if key not in old:
+            raise KeyError(key)
+        name, _, part = key.partition("_")
+        new = {"": "estimate", "lower": "lower", "upper": "upper"}.get(part)
+        target = "res.intercept_joint" if key == "intercept_joint" else f"res.{name}.{new}"
+        _warn_dict_access("calibration_intercept_slope", key, target)
+        return old[key]
+
+    def keys(self):
+        """Deprecated: the old dict keys."""
+        _warn_dict_access("calibration_intercept_slope", "...", "res.intercept / res.slope")
+        return self._old().keys()
+
+    def items(self):
+        """Deprecated: the old dict items."""
+        _warn_dict_access("calibration_intercept_slope", "...", "res.intercept / res.slope")
+        return self._old().items()
+
+
+def calibration_intercept_slope(y, p, *, level: float = 0.95) -> InterceptSlope:
     """Calibration intercept (calibration-in-the-large) and slope.
 
     Logistic recalibration: the slope ``b`` is the coefficient of
@@ -260,10 +339,11 @@ def calibration_intercept_slope(y, p, *, level: float = 0.95) -> dict:
 
     Returns
     -------
-    dict
-        ``intercept, intercept_lower, intercept_upper, slope, slope_lower,
-        slope_upper`` and ``intercept_joint`` (the intercept of the slope
-        model, which ``rms::val.prob`` labels "Intercept").
+    InterceptSlope
+        ``.intercept`` and ``.slope`` (:class:`~radnb.evaluate.Estimate`:
+        estimate, lower, upper, se), ``.intercept_joint`` (the intercept of
+        the slope model, which ``rms::val.prob`` labels "Intercept");
+        ``.to_frame()`` the tidy table.
 
     Examples
     --------
@@ -271,8 +351,10 @@ def calibration_intercept_slope(y, p, *, level: float = 0.95) -> dict:
     >>> rng = np.random.default_rng(0)
     >>> p = rng.uniform(0.05, 0.95, 2000); y = rng.uniform(size=2000) < p
     >>> r = calibration_intercept_slope(y, p)
-    >>> bool(r["slope_lower"] < 1 < r["slope_upper"])
+    >>> bool(r.slope.lower < 1 < r.slope.upper)
     True
+    >>> r.to_frame()["parameter"].tolist()
+    ['intercept', 'slope']
     """
     yy, pp = _inputs(y, p)
     need_both_classes(yy, what="calibration_intercept_slope")
@@ -283,15 +365,18 @@ def calibration_intercept_slope(y, p, *, level: float = 0.95) -> dict:
     coef, cov = logistic_fit(np.c_[ones, lp], yy.astype(float))
     se_a = float(np.sqrt(cov_a[0, 0]))
     se_b = float(np.sqrt(cov[1, 1]))
-    return {
-        "intercept": float(a),
-        "intercept_lower": float(a - z * se_a),
-        "intercept_upper": float(a + z * se_a),
-        "slope": float(coef[1]),
-        "slope_lower": float(coef[1] - z * se_b),
-        "slope_upper": float(coef[1] + z * se_b),
-        "intercept_joint": float(coef[0]),
-    }
+    a, b = float(a), float(coef[1])
+    return InterceptSlope(
+        intercept=Estimate(
+            a, a - z * se_a, a + z * se_a, se=se_a, level=level,
+            method="calibration-in-the-large (logit(p) offset), Wald CI",
+        ),
+        slope=Estimate(
+            b, b - z * se_b, b + z * se_b, se=se_b, level=level,
+            method="logistic recalibration slope, Wald CI",
+        ),
+        intercept_joint=float(coef[0]),
+    )  # fmt: skip
 
 
 def spiegelhalter_z(y, p) -> TestResult:
@@ -336,15 +421,52 @@ def _ici(y: np.ndarray, p: np.ndarray) -> dict:
     }
 
 
-def calibration_summary(y, p, *, g: int = 10) -> dict:
-    """All calibration statistics of one set of predictions.
+#: Old dict key of calibration_summary -> (row, column) of the tidy table.
+_SUMMARY_KEYS = {
+    "n": ("n", "estimate"), "events": ("events", "estimate"), "brier": ("brier", "estimate"),
+    "intercept": ("intercept", "estimate"), "intercept_lower": ("intercept", "lower"),
+    "intercept_upper": ("intercept", "upper"), "slope": ("slope", "estimate"),
+    "slope_lower": ("slope", "lower"), "slope_upper": ("slope", "upper"),
+    "hl_statistic": ("hosmer_lemeshow", "estimate"), "hl_df": ("hosmer_lemeshow", "df"),
+    "hl_p": ("hosmer_lemeshow", "p"), "spiegelhalter_z": ("spiegelhalter_z", "estimate"),
+    "spiegelhalter_p": ("spiegelhalter_z", "p"), "ici": ("ici", "estimate"),
+    "e50": ("e50", "estimate"), "e90": ("e90", "estimate"), "emax": ("emax", "estimate"),
+}  # fmt: skip
+
+
+class CalibrationSummary(pd.DataFrame):
+    """The tidy table of :func:`calibration_summary` (a DataFrame).
+
+    Index ``statistic``; columns ``estimate, lower, upper, se, df, p``. For one
+    release the old dict keys (``s["brier"]``, ``s["slope_lower"]``,
+    ``s["hl_p"]``, ...) still give the number, with a DeprecationWarning that
+    names the ``.loc`` call to use.
+    """
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame  # derived tables are plain DataFrames
+
+    def __getitem__(self, key):
+        if isinstance(key, str) and key not in self.columns and key in _SUMMARY_KEYS:
+            row, col = _SUMMARY_KEYS[key]
+            _warn_dict_access("calibration_summary", key, f"res.loc[{row!r}, {col!r}]")
+            v = self.loc[row, col]
+            return int(v) if key in ("n", "events", "hl_df") else float(v)
+        return super().__getitem__(key)
+
+
+def calibration_summary(y, p, *, g: int = 10) -> CalibrationSummary:
+    """All calibration statistics of one set of predictions, as a tidy table.
 
     Returns
     -------
-    dict
-        ``n, events, brier, intercept (+ CI), slope (+ CI), hl_statistic,
-        hl_df, hl_p, spiegelhalter_z, spiegelhalter_p, ici, e50, e90, emax``
-        (ICI family from the lowess curve, Austin & Steyerberg 2019).
+    DataFrame
+        Index ``statistic``: ``n, events, brier, intercept, slope,
+        hosmer_lemeshow, spiegelhalter_z, ici, e50, e90, emax`` (ICI family
+        from the lowess curve, Austin & Steyerberg 2019); columns
+        ``estimate, lower, upper, se`` (the CIs of intercept and slope),
+        ``df`` and ``p`` (the two tests). NaN where a cell does not apply.
 
     Examples
     --------
@@ -352,20 +474,31 @@ def calibration_summary(y, p, *, g: int = 10) -> dict:
     >>> rng = np.random.default_rng(3)
     >>> p = rng.uniform(0.05, 0.95, 300); y = rng.uniform(size=300) < p
     >>> s = calibration_summary(y, p)
-    >>> 0 < s["brier"] < 0.25
+    >>> bool(0 < s.loc["brier", "estimate"] < 0.25)
     True
+    >>> s.columns.tolist()
+    ['estimate', 'lower', 'upper', 'se', 'df', 'p']
     """
     yy, pp = _inputs(y, p)
-    out: dict = {"n": int(yy.size), "events": int(yy.sum()), "brier": brier_score(yy, pp)}
-    out.update(
-        {k: v for k, v in calibration_intercept_slope(yy, pp).items() if k != "intercept_joint"}
-    )
+    nan = float("nan")
+    rows: dict[str, dict] = {
+        "n": {"estimate": float(yy.size)},
+        "events": {"estimate": float(yy.sum())},
+        "brier": {"estimate": brier_score(yy, pp)},
+    }
+    cis = calibration_intercept_slope(yy, pp)
+    for name in ("intercept", "slope"):
+        e = getattr(cis, name)
+        rows[name] = {"estimate": e.estimate, "lower": e.lower, "upper": e.upper, "se": e.se}
     hl = hosmer_lemeshow(yy, pp, g=g)
-    out.update({"hl_statistic": hl["statistic"], "hl_df": hl["df"], "hl_p": hl["p"]})
+    rows["hosmer_lemeshow"] = {"estimate": hl.statistic, "df": float(hl.df), "p": hl.p}
     sz = spiegelhalter_z(yy, pp)
-    out.update({"spiegelhalter_z": sz["z"], "spiegelhalter_p": sz["p"]})
-    out.update(_ici(yy, pp))
-    return out
+    rows["spiegelhalter_z"] = {"estimate": sz.statistic, "p": sz.p}
+    rows.update({k: {"estimate": v} for k, v in _ici(yy, pp).items()})
+    cols = ["estimate", "lower", "upper", "se", "df", "p"]
+    out = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=cols).fillna(nan)
+    out.index.name = "statistic"
+    return CalibrationSummary(out.astype(float))
 
 
 @dataclass(frozen=True)
@@ -403,8 +536,8 @@ def _metrics(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> tuple[dict, np.n
     m = {
         "auc": _auc_only(y, p),
         "brier": float(np.mean((p - y) ** 2)),
-        "intercept": cis["intercept"],
-        "slope": cis["slope"],
+        "intercept": cis.intercept.estimate,
+        "slope": cis.slope.estimate,
         "ici": float(np.mean(np.abs(np.interp(p, xs, ys) - p))),
     }
     return m, curve

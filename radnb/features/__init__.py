@@ -1,14 +1,14 @@
 """Feature blocks: radiomic, habitat, deep, fusion, robustness.
 
-Every cohort-level feature step can hand back one carrier,
-:class:`FeatureResult` (``features``, ``errors``, ``diagnostics``,
-``provenance``; unpacks as ``features, errors``): :func:`extract_radiomics`
-always does (its :class:`~radnb.features.radiomic.RadiomicsResult`), and
-``extract_deep_features``, ``habitat_features`` and ``DLScoreModel.predict``
-do with ``as_result=True``. Without it they return the feature DataFrame and
-keep the per-patient failures in ``df.attrs["errors"]`` as ``{"patient_id",
-"sequence", "message"}`` records (plain records, so that pandas can still join
-and concatenate tables); :func:`errors_table` reads either form.
+Every cohort-level feature step returns one carrier, :class:`FeatureResult`
+(``features``, ``errors``, ``diagnostics``, ``provenance``; unpacks as
+``features, errors``): :func:`extract_radiomics` (its
+:class:`~radnb.features.radiomic.RadiomicsResult`), ``extract_deep_features``,
+``habitat_features``, ``DLScoreModel.predict`` and ``DLScoreModel.scores``.
+The per-patient failures are ``result.errors`` (``patient_id, sequence,
+message``); :func:`errors_table` reads them from a result (or, for one more
+release, from an older table's ``attrs["errors"]``). ``HabitatModel.transform``
+returns the maps as a read-only :class:`HabitatMaps` with its own ``errors``.
 
 The names below load on first use (one table, :mod:`radnb._lazy`); the
 submodules (``radnb.features.radiomic``, ``...habitat``, ``...habitat_metrics``,
@@ -57,29 +57,26 @@ __all__ = ["ERROR_COLUMNS", "errors_table", "set_errors", *_lazy_all]
 
 
 def set_errors(df: Any, errors: Any) -> Any:
-    """Store an errors table (DataFrame or records) in ``df.attrs["errors"]``; returns df."""
-    from radnb.features._result import as_errors_frame
+    """Deprecated: store errors in ``df.attrs["errors"]``; use ``FeatureResult(df, errors)``."""
+    from radnb.evaluate._deprecate import warn_renamed
+    from radnb.features._result import _with_errors_attr
 
-    df.attrs["errors"] = as_errors_frame(errors).to_dict("records")
-    return df
+    warn_renamed("radnb.features.set_errors", "radnb.features.FeatureResult(features, errors)")
+    return _with_errors_attr(df, errors)
 
 
 def errors_table(result: Any):
     """The per-patient errors of the run that made a feature table, as a DataFrame.
 
-    ``result`` is a :class:`FeatureResult` (``extract_radiomics``' result, or
-    any step's with ``as_result=True``) or a feature DataFrame whose
-    ``attrs["errors"]`` holds them.
+    ``result`` is what a feature step returned (a :class:`FeatureResult`, a
+    :class:`HabitatMaps`) or, for one more release, an older feature DataFrame
+    whose ``attrs["errors"]`` holds them.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> df = set_errors(pd.DataFrame({"f": [1.0]}), [("p2", "CT", "mask is empty")])
-    >>> errors_table(df)["patient_id"].tolist()
-    ['p2']
-    >>> pd.concat([df, df.rename(columns={"f": "g"})], axis=1).shape  # tables still join
-    (1, 2)
     >>> from radnb.features import FeatureResult
+    >>> df = pd.DataFrame({"f": [1.0]})
     >>> errors_table(FeatureResult(df, [("p3", "MR", "unreadable")]))["patient_id"].tolist()
     ['p3']
     """
@@ -87,6 +84,6 @@ def errors_table(result: Any):
 
     from radnb.features._result import as_errors_frame
 
-    if not isinstance(result, pd.DataFrame) and hasattr(result, "errors"):
-        return as_errors_frame(result.errors)
-    return as_errors_frame(result.attrs.get("errors", []))
+    if isinstance(result, pd.DataFrame):
+        return as_errors_frame(result.attrs.get("errors", []))
+    return as_errors_frame(result.errors)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["FeatureResult", "as_errors_frame"]
+__all__ = ["FeatureResult", "as_errors_frame", "deprecated_as_result"]
 
 ERROR_COLUMNS = ("patient_id", "sequence", "message")
 
@@ -25,14 +26,59 @@ def as_errors_frame(errors: Any) -> pd.DataFrame:
     return frame.reindex(columns=list(ERROR_COLUMNS)).reset_index(drop=True)
 
 
-@dataclass(frozen=True, repr=False)
+#: Names never forwarded to the features: protocol probes (pickle, copy, IPython
+#: display, pandas / numpy duck typing) must not warn or pretend to be a frame.
+_NOT_FORWARDED = frozenset({"errors", "diagnostics", "provenance", "features", "to_frame"})
+
+
+def _warn_frame_access(what: str, new: str) -> None:
+    warnings.warn(
+        f"FeatureResult {what}: DataFrame access on a feature step's result is deprecated "
+        f"and will be removed in the next release; use {new} (failures: result.errors)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _with_errors_attr(df: pd.DataFrame, errors: Any) -> pd.DataFrame:
+    df.attrs["errors"] = as_errors_frame(errors).to_dict("records")
+    return df
+
+
+def deprecated_as_result(result: FeatureResult, as_result: bool | None, func: str) -> Any:
+    """Honour the deprecated ``as_result=`` keyword of a feature step.
+
+    ``None`` (default) and ``True`` return the :class:`FeatureResult` (``True``
+    warns that the keyword is no longer needed); ``False`` warns and returns
+    the old form, the features DataFrame with ``attrs["errors"]``.
+    """
+    if as_result is None:
+        return result
+    if as_result:
+        warnings.warn(
+            f"{func}(as_result=True) is deprecated and will be removed in the next release: "
+            f"{func}(...) always returns a FeatureResult; drop the keyword",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return result
+    warnings.warn(
+        f"{func}(as_result=False) is deprecated and will be removed in the next release; "
+        f"use {func}(...).features (failures: .errors)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return result.to_frame()
+
+
+@dataclass(frozen=True, repr=False, eq=False)
 class FeatureResult:
     """What a cohort-level feature step returns: the table and what went wrong.
 
-    ``extract_radiomics`` returns one (a :class:`~radnb.features.radiomic.RadiomicsResult`,
-    which adds the settings); ``extract_deep_features(..., as_result=True)``,
-    ``habitat_features(..., as_result=True)`` and ``DLScoreModel.scores_result``
-    give the same carrier for the other steps.
+    Every cohort-level feature step returns one: ``extract_radiomics`` (a
+    :class:`~radnb.features.radiomic.RadiomicsResult`, which adds the settings),
+    ``extract_deep_features``, ``habitat_features``, ``DLScoreModel.predict``
+    and ``DLScoreModel.scores``.
 
     Attributes
     ----------
@@ -47,6 +93,11 @@ class FeatureResult:
         The step and its settings (``{"step": "deep", "backbone": ...}``).
 
     Unpacks as ``features, errors = result``.
+
+    For one release, DataFrame access on the result itself (``result.loc``,
+    ``result["col"]``, ``result.shape``, ``len(result)``, ``result.attrs["errors"]``,
+    ...) still works: it forwards to :attr:`features` (``attrs["errors"]`` to
+    :attr:`errors`) with a :class:`DeprecationWarning`.
 
     Examples
     --------
@@ -88,9 +139,41 @@ class FeatureResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The features with the errors in ``attrs["errors"]`` (the older return form)."""
-        from radnb.features import set_errors
+        return _with_errors_attr(self.features.copy(), self.errors)
 
-        return set_errors(self.features.copy(), self.errors)
+    # ---------------------------------------------------- deprecated DataFrame access
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names the dataclass does not have
+        if name.startswith("_") or name in _NOT_FORWARDED:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        features = object.__getattribute__(self, "features")
+        if name == "attrs":
+            _warn_frame_access("attrs", "result.errors")
+            return {"errors": self.errors.to_dict("records")}
+        if not hasattr(features, name):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        _warn_frame_access(name, f"result.features.{name}")
+        return getattr(features, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        _warn_frame_access("[...]", "result.features[...]")
+        return self.features[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _warn_frame_access("[...] = ...", "result.features[...] = ...")
+        self.features[key] = value
+
+    def __len__(self) -> int:
+        _warn_frame_access("len()", "len(result.features)")
+        return len(self.features)
+
+    def __contains__(self, key: Any) -> bool:
+        _warn_frame_access("in", "... in result.features")
+        return key in self.features
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        _warn_frame_access("numpy conversion", "result.features.to_numpy()")
+        return self.features.to_numpy(dtype=dtype)
 
     def _label(self) -> str:
         step = self.provenance.get("step")

@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 
 from radnb.errors import CohortError, NotFittedError
-from radnb.features import set_errors
 from radnb.features._backbones import build_backbone, feature_dim, load_weights
 from radnb.features._crops import CropDataset, CropSpec
-from radnb.features._result import FeatureResult
+from radnb.features._result import FeatureResult, deprecated_as_result
 
 __all__ = ["DLScoreModel", "train_dl_score"]
 
@@ -81,14 +80,15 @@ class DLScoreModel:
     """A trained DL score (ResNet backbone + logistic head); see :func:`train_dl_score`.
 
     Fitted on the training split's patients only (minus an inner validation
-    split used for early stopping). ``scores`` holds the probability for every
+    split used for early stopping). ``scores`` (a
+    :class:`~radnb.features.FeatureResult`) holds the probability for every
     patient of the cohort it was trained from; :meth:`predict` scores any cohort.
     """
 
     def __init__(self, config: Mapping[str, Any], net=None) -> None:
         self.config = dict(config)
         self.net_ = net
-        self.scores: pd.DataFrame | None = None
+        self.scores: FeatureResult | None = None
         self.history_: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
@@ -110,12 +110,13 @@ class DLScoreModel:
         batch_size: int = 16,
         cache: Any = None,
         progress: bool = False,
-        as_result: bool = False,
-    ) -> pd.DataFrame | FeatureResult:
-        """Probability per patient (column ``dl_score``); failures in ``attrs['errors']``.
+        as_result: bool | None = None,
+    ) -> FeatureResult:
+        """Probability per patient: a :class:`~radnb.features.FeatureResult`.
 
-        ``as_result=True`` returns a :class:`~radnb.features.FeatureResult`
-        (``features`` = the scores, ``errors`` = the failures) instead.
+        ``features`` has the column ``dl_score``; ``errors`` the patients whose
+        crops failed. ``as_result`` is deprecated (``False`` gives the old
+        DataFrame with ``attrs["errors"]``, with a DeprecationWarning).
         """
         self._check()
         c = self.config
@@ -124,8 +125,9 @@ class DLScoreModel:
         X, errors = ds.load_all(progress=progress)
         p = _predict_array(self.net_, X, device=device, batch_size=batch_size, amp=c["amp"])
         df = pd.DataFrame({"dl_score": p}, index=pd.Index(ds.cohort.patient_ids, name="patient_id"))
-        df = set_errors(df.drop(index=list(errors["patient_id"])), errors)
-        return FeatureResult.from_frame(df, **self._provenance()) if as_result else df
+        df = df.drop(index=list(errors["patient_id"]))
+        result = FeatureResult(df, errors, provenance=self._provenance())
+        return deprecated_as_result(result, as_result, "DLScoreModel.predict")
 
     def _provenance(self) -> dict:
         c = self.config
@@ -133,11 +135,14 @@ class DLScoreModel:
 
     @property
     def scores_result(self) -> FeatureResult:
-        """The training run's :attr:`scores` as a :class:`~radnb.features.FeatureResult`."""
+        """Deprecated: :attr:`scores` is the :class:`~radnb.features.FeatureResult` itself."""
+        from radnb.evaluate._deprecate import warn_renamed
+
+        warn_renamed("DLScoreModel.scores_result", "DLScoreModel.scores")
         scores = getattr(self, "scores", None)
         if scores is None:
             raise NotFittedError("this DLScoreModel has no scores; train it with train_dl_score")
-        return FeatureResult.from_frame(scores, **self._provenance())
+        return scores
 
     def save(self, path: str | os.PathLike) -> None:
         """Save weights and settings (``torch.save`` of tensors + a JSON string)."""
@@ -232,7 +237,8 @@ def train_dl_score(
     Returns
     -------
     DLScoreModel
-        ``.scores`` (DataFrame ``dl_score`` + split per patient), ``.history_``
+        ``.scores`` (a :class:`~radnb.features.FeatureResult`: ``features`` =
+        ``dl_score``, ``role`` and split per patient; ``errors``), ``.history_``
         (per-epoch train/validation loss and validation AUC), ``.predict``.
     """
     import torch
@@ -349,9 +355,7 @@ def train_dl_score(
     scores["role"] = role
     if cohort.split_column is not None:
         scores[cohort.split_column] = cohort.splits.to_numpy()
-    scores = scores.loc[ok]
-    set_errors(scores, errors)
-    model.scores = scores
+    model.scores = FeatureResult(scores.loc[ok], errors, provenance=model._provenance())
     return model
 
 

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.features import set_errors
 from radnb.features._backbones import (
     BACKBONES,
     build_backbone,
@@ -40,7 +39,7 @@ from radnb.features._crops import (
     errors_frame,
     intensity_for,
 )
-from radnb.features._result import FeatureResult
+from radnb.features._result import FeatureResult, deprecated_as_result
 from radnb.features._train import DLScoreModel, train_dl_score
 
 __all__ = [
@@ -93,8 +92,8 @@ def extract_deep_features(
     num_workers: int | str = "auto",
     random_state: int = 0,
     progress: bool = True,
-    as_result: bool = False,
-) -> pd.DataFrame | FeatureResult:
+    as_result: bool | None = None,
+) -> FeatureResult:
     """Globally pooled ResNet features of each patient's tumour crop, per sequence.
 
     A per-patient step (nothing is fitted): each crop goes through the backbone
@@ -122,19 +121,20 @@ def extract_deep_features(
         or a folder: crops stored as ``.npy`` keyed by file content + settings.
     num_workers : DataLoader workers (``"auto"``: up to 8 on CUDA, 0 on CPU).
     random_state : seed of the random initialisation when ``weights=None``.
-    progress : show a progress bar.
-    as_result : return a :class:`~radnb.features.FeatureResult` (``features``,
-        ``errors``, ``provenance``) instead of the DataFrame.
+    progress : show a progress bar (as in every cohort-level call; see
+        :func:`radnb.parallel.run_tasks`). There is no ``client=``: the step
+        runs batched on one device.
+    as_result : deprecated. ``False`` returns the old form (the features
+        DataFrame with the failures in ``attrs["errors"]``) with a
+        :class:`DeprecationWarning`; ``True`` is the default behaviour.
 
     Returns
     -------
-    DataFrame or FeatureResult
-        Indexed by ``patient_id``, columns ``<sequence>__dl_<i>``. A sequence
-        that failed for a patient is NaN; patients failing every sequence are
-        left out. ``df.attrs["errors"]`` holds the failures as records
-        (patient_id, sequence, message); :func:`radnb.features.errors_table`
-        gives them as a DataFrame. With ``as_result=True``: the same table as
-        ``result.features`` and the failures as ``result.errors``.
+    FeatureResult
+        ``features``: indexed by ``patient_id``, columns ``<sequence>__dl_<i>``.
+        A sequence that failed for a patient is NaN; patients failing every
+        sequence are left out. ``errors``: the failures (patient_id, sequence,
+        message). ``provenance``: the settings.
 
     Examples
     --------
@@ -142,10 +142,10 @@ def extract_deep_features(
     >>> from radnb import datasets
     >>> from radnb.features import deep
     >>> cohort = datasets.simulate("S2", n=4, root=tempfile.mkdtemp(), shape=(12, 32, 32))
-    >>> df = deep.extract_deep_features(cohort, ["CE_T1WI"], dims=2, crop_kws={"size": 32},
-    ...                                 progress=False)
-    >>> df.shape
-    (4, 512)
+    >>> res = deep.extract_deep_features(cohort, ["CE_T1WI"], dims=2, crop_kws={"size": 32},
+    ...                                  progress=False)
+    >>> res.features.shape, len(res.errors)
+    ((4, 512), 0)
     """
     import torch
     from torch.utils.data import DataLoader
@@ -213,17 +213,16 @@ def extract_deep_features(
                     if k and cache.get(k) is None:
                         cache.put(k, batch["image"][j].numpy().copy())
         values = torch.cat(feats).cpu().numpy() if feats else np.zeros((0, n_feat), np.float32)
-    df = _to_frame(values, meta, sequences, cohort.patient_ids, errors)
-    if not as_result:
-        return df
-    return FeatureResult.from_frame(
-        df, step="deep", backbone=backbone, dims=dims, sequences=list(sequences),
+    df, err = _to_frame(values, meta, sequences, cohort.patient_ids, errors)
+    result = FeatureResult(
+        df, err, provenance=dict(step="deep", backbone=backbone, dims=dims, sequences=list(sequences),
         weights=None if weights is None or isinstance(weights, Mapping) else str(weights),
-        crop=dict(crop_kws or {}), random_state=random_state,
+        crop=dict(crop_kws or {}), random_state=random_state),
     )  # fmt: skip
+    return deprecated_as_result(result, as_result, "extract_deep_features")
 
 
-def _to_frame(values, meta, sequences, pids, errors) -> pd.DataFrame:
+def _to_frame(values, meta, sequences, pids, errors) -> tuple[pd.DataFrame, pd.DataFrame]:
     n_feat = values.shape[1]
     blocks = {s: np.full((len(pids), n_feat), np.nan, np.float32) for s in sequences}
     row = {p: i for i, p in enumerate(pids)}
@@ -243,12 +242,11 @@ def _to_frame(values, meta, sequences, pids, errors) -> pd.DataFrame:
     df = pd.concat(frames, axis=1)
     df = df.loc[~df.isna().all(axis=1)]
     err = errors_frame(errors)
-    set_errors(df, err)
     if len(err):
         warnings.warn(
             f"deep features failed for {len(err)} patient-sequence pair(s) "
-            f"({err['patient_id'].nunique()} patients); see radnb.features.errors_table(df)",
+            f"({err['patient_id'].nunique()} patients); see result.errors",
             RuntimeWarning,
             stacklevel=3,
         )
-    return df
+    return df, err

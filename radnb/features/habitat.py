@@ -670,7 +670,7 @@ class HabitatModel(BaseEstimator):
         with np.load(Path(path), allow_pickle=False) as z:
             header = json.loads(str(z["header"]))
             if header.get("format") != _FORMAT:
-                raise RadnbError(f"{path} is not a saved radnb HabitatModel")
+                raise InvalidParameterError(f"{path} is not a saved radnb HabitatModel")
             p = header["params"]
             p["k_range"] = tuple(p["k_range"])
             p["voxel_features"] = tuple(p["voxel_features"])
@@ -746,7 +746,7 @@ def _run_patients(func, model, cohort, pids, seqs, *, client, progress: bool, wh
     return outputs, errors
 
 
-def habitat_features(maps, cohort=None, **kws) -> pd.DataFrame:
+def habitat_features(maps, cohort=None, **kws):
     """Feature table from habitat maps; see :func:`radnb.features.habitat_metrics.habitat_features`."""
     from radnb.features.habitat_metrics import habitat_features as _hf
 

@@ -281,9 +281,9 @@ def habitat_features(
     connectivity: int = 26,
     client: Any = None,
     progress: bool = False,
-    as_result: bool = False,
-) -> pd.DataFrame | Any:
-    """Feature table of habitat maps, indexed by ``patient_id``.
+    as_result: bool | None = None,
+) -> Any:
+    """Feature table of habitat maps, indexed by ``patient_id``, with the failures.
 
     Parameters
     ----------
@@ -303,25 +303,26 @@ def habitat_features(
         Dask cluster from :data:`AUTO_MIN_PATIENTS` patients when Dask is
         installed, this process otherwise), ``"serial"``, ``"local"``, or a
         ``Client`` / scheduler address.
-    progress : show a progress bar (``True``) or not.
-    as_result : return a :class:`~radnb.features.FeatureResult` instead of the
-        DataFrame (``features``, ``errors``, ``provenance``).
+    progress : show a progress bar (``True``) or not (as in every cohort-level
+        call; see :func:`radnb.parallel.run_tasks`).
+    as_result : deprecated. ``False`` returns the old form (the features
+        DataFrame with the failures in ``attrs["errors"]``) with a
+        :class:`DeprecationWarning`; ``True`` is the default behaviour.
 
     Returns
     -------
-    DataFrame or FeatureResult
-        Columns of :func:`map_features`, then the per-habitat radiomics.
-        ``df.attrs["errors"]`` holds the failures as records ``patient_id, sequence,
-        message`` (:func:`radnb.features.errors_table` gives a DataFrame)
-        of the extractions that failed (the rest is filled in). With
-        ``as_result=True`` the failures are ``result.errors``.
+    FeatureResult
+        ``features``: the columns of :func:`map_features`, then the per-habitat
+        radiomics, indexed by ``patient_id``. ``errors``: ``patient_id,
+        sequence, message`` of the maps and extractions that failed (the rest
+        is filled in). ``provenance``: the settings.
 
     Examples
     --------
     >>> import SimpleITK as sitk
     >>> arr = np.zeros((3, 4, 4), np.uint8); arr[1, :, :2] = 1; arr[1, :, 2:] = 2
-    >>> df = habitat_features({"p1": sitk.GetImageFromArray(arr)}, n_habitats=2)
-    >>> df.loc["p1", ["habitat1_fraction", "ith_score"]].tolist()
+    >>> res = habitat_features({"p1": sitk.GetImageFromArray(arr)}, n_habitats=2)
+    >>> res.features.loc["p1", ["habitat1_fraction", "ith_score"]].tolist()
     [0.5, 0.0]
     """
     k = _n_habitats(maps, n_habitats)
@@ -354,15 +355,13 @@ def habitat_features(
             r = pd.DataFrame.from_dict(rad, orient="index")
             r = r.apply(pd.to_numeric, errors="coerce")
             df = df.join(r, how="left")
-    from radnb.features import set_errors
+    from radnb.features._result import FeatureResult, deprecated_as_result
 
-    df = set_errors(df, errors)
-    if not as_result:
-        return df
-    from radnb.features._result import FeatureResult
-
-    return FeatureResult.from_frame(
-        df, step="habitat", n_habitats=k, connectivity=connectivity,
-        sequences=None if cohort is None else list(sequences or cohort.sequences),
-        params=params,
+    result = FeatureResult(
+        df, errors, provenance=dict(
+            step="habitat", n_habitats=k, connectivity=connectivity,
+            sequences=None if cohort is None else list(sequences or cohort.sequences),
+            params=params,
+        ),
     )  # fmt: skip
+    return deprecated_as_result(result, as_result, "habitat_features")

@@ -378,7 +378,7 @@ _MASK_CHECKS = ("probability_mask", "not_label_map", "missing_label", "empty_mas
 # --------------------------------------------------------------------- result
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class RadiomicsResult(FeatureResult):
     """Result of :func:`extract_radiomics`: a :class:`~radnb.features.FeatureResult`.
 
@@ -480,13 +480,16 @@ def extract_radiomics(
         Cache folder (default ``$RADNB_CACHE_DIR/radiomics`` or ``~/.cache/radnb/radiomics``);
         ``False`` turns caching off.
     client : None, "serial", "local", dask Client or scheduler address
-        ``None``: a local Dask cluster sized to the machine, or the serial path
-        for fewer than 4 cases to compute (or without Dask installed).
-        ``"serial"`` or ``n_workers=1`` always runs in this process.
+        Where the cases run, as in every cohort-level call
+        (:func:`radnb.parallel.run_tasks`): ``None`` lets radnb choose (a local
+        Dask cluster sized to the machine, the serial path for fewer than 4
+        cases to compute or without Dask installed); ``"serial"`` or
+        ``n_workers=1`` always runs in this process.
     n_workers : int, optional
         Workers of the local cluster (default: the number of cores).
     progress : bool
-        A tqdm progress bar, one step per (patient, sequence).
+        Show a tqdm progress bar (one step per patient and sequence), as in
+        every cohort-level call.
     excess_kurtosis : bool
         Report IBSI's excess kurtosis as ``..._firstorder_ExcessKurtosis``
         instead of PyRadiomics' ``..._firstorder_Kurtosis``.

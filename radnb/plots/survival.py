@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 from radnb.plots.style import PALETTE, get_ax, style_ax
 
 __all__ = [
@@ -81,7 +81,7 @@ def plot_km(
     if data is not None:
         table = getattr(data, "clinical", data)
         if not isinstance(table, pd.DataFrame):
-            raise RadnbError("data must be a DataFrame or a Cohort")
+            raise InvalidParameterError("data must be a DataFrame or a Cohort")
         cols = [time, event] + ([groups] if groups is not None else [])
         table = table.dropna(subset=cols)
         time, event = table[time].to_numpy(), table[event].to_numpy()

@@ -182,17 +182,17 @@ class ConfoundingMixin:
         cohorts, models : restrict the table (default: every cohort, every
             present score).
         """
-        from radnb.errors import RadnbError
+        from radnb.errors import InvalidParameterError
 
         self._check_fitted()
         column = column or self.centre_column()
         if column is None:
-            raise RadnbError(
+            raise InvalidParameterError(
                 "no centre column: pass confounding(column=...) or Study(..., centre=...); "
                 f"recognised names: {list(CENTRE_NAMES)}"
             )
         if column not in self.table.columns:
-            raise RadnbError(f"centre column {column!r} not in the study table")
+            raise InvalidParameterError(f"centre column {column!r} not in the study table")
         names = [n for n in (models or self.outputs) if n not in self.absent_]
         parts, rates = [], []
         groups = [(self.cohorts[self._cohort_value(c)], self.cohort_ids(c)) for c in (

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 
 __all__ = ["NegativeControls", "negative_controls", "CONTROLS"]
 
@@ -55,10 +55,10 @@ class NegativeControls:
     """Test AUC of a signature next to its negative controls.
 
     ``table`` has one row per control (the real signature first): ``control,
-    description, auc, auc_lower, auc_upper, n, p_value, p_method, note``. For
+    description, auc, auc_lower, auc_upper, n, p, p_method, note``. For
     ``"permuted"`` the AUC is the median of the permutation AUCs and the
     interval their 2.5-97.5 percentiles; for the others the DeLong CI, and
-    ``p_value`` is the paired DeLong test of the real signature against the
+    ``p`` is the paired DeLong test of the real signature against the
     control.
     """
 
@@ -85,7 +85,7 @@ class NegativeControls:
                 ax.plot(row["auc"], i, "o", color=col, ms=7, zorder=3)
         ax.axvline(0.5, color="0.6", ls="--", lw=1)
         labels = [
-            f"{r.control}" + (f"  (p = {r.p_value:.3g})" if np.isfinite(r.p_value) else "")
+            f"{r.control}" + (f"  (p = {r.p:.3g})" if np.isfinite(r.p) else "")
             for r in t.itertuples()
         ]
         ax.set_yticks(range(len(t)), labels)
@@ -156,7 +156,7 @@ def _volume(study, block: str, volume, images) -> pd.Series | None:
         for b in study.blocks.values():
             if volume in b.columns:
                 return b[volume]
-        raise RadnbError(f"volume column {volume!r} is in neither the table nor a block")
+        raise InvalidParameterError(f"volume column {volume!r} is in neither the table nor a block")
     cols = study.blocks[block].columns
     for key in ("original_shape_MeshVolume", "original_shape_VoxelVolume"):
         hit = [c for c in cols if c.endswith(key)]
@@ -209,12 +209,12 @@ def negative_controls(
     """
     study._check_fitted()
     if signature not in study.signatures_:
-        raise RadnbError(
+        raise InvalidParameterError(
             f"{signature!r} is not a fitted signature; known: {list(study.signatures_)}"
         )
     unknown = [c for c in controls if c not in CONTROLS]
     if unknown:
-        raise RadnbError(f"unknown control(s) {unknown}; choose from {list(CONTROLS)}")
+        raise InvalidParameterError(f"unknown control(s) {unknown}; choose from {list(CONTROLS)}")
     rs = study.random_state if random_state is None else random_state
     rng = np.random.default_rng(rs)
     if cohort is None:
@@ -232,7 +232,7 @@ def negative_controls(
     rows = [{"control": "real", "description": f"{signature} as fitted", **real_row}]
     perm = np.empty(0)
     for ctrl in controls:
-        row: dict = {"control": ctrl, "description": CONTROLS[ctrl], "p_value": np.nan}
+        row: dict = {"control": ctrl, "description": CONTROLS[ctrl], "p": np.nan}
         row["p_method"], row["note"] = "", ""
         if ctrl == "permuted":
             train = study.train_ids
@@ -249,7 +249,7 @@ def negative_controls(
                 "auc_lower": float(np.percentile(fin, 2.5)) if fin.size else np.nan,
                 "auc_upper": float(np.percentile(fin, 97.5)) if fin.size else np.nan,
                 "n": real_row["n"],
-                "p_value": (1 + np.sum(fin >= real_row["auc"])) / (fin.size + 1),
+                "p": (1 + np.sum(fin >= real_row["auc"])) / (fin.size + 1),
                 "p_method": f"permutation (N = {fin.size})",
                 "note": "AUC: median of the permutations; interval: their 2.5-97.5 percentiles",
             }
@@ -283,10 +283,10 @@ def negative_controls(
                 sub = _sub_study(study, signature, block=feats.reindex(study.table.index))
             s, d = _refit_score(sub, signature, eval_ids)
             row |= _auc_row(y, s, d, level)
-            row["p_value"] = _vs_real(y, real, real_d, s, d)
+            row["p"] = _vs_real(y, real, real_d, s, d)
             row["p_method"] = "paired DeLong vs real"
         rows.append(row)
-    cols = ["control", "description", "auc", "auc_lower", "auc_upper", "n", "p_value"]
+    cols = ["control", "description", "auc", "auc_lower", "auc_upper", "n", "p"]
     table = pd.DataFrame(rows).reindex(columns=[*cols, "p_method", "note"])
     table["p_method"] = table["p_method"].fillna("")
     table["note"] = table["note"].fillna("")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import CohortError, NotFittedError, RadnbError
+from radnb.errors import CohortError, InvalidParameterError, NotFittedError, RadnbError
 from radnb.study._state import FitState, ModelFit, ModelSpec, SignatureSpec, _EmptySignature
 from radnb.study.clinical import ClinicalEncoder, _logit_fit, select_clinical
 from radnb.study.confounding import ConfoundingMixin
@@ -172,12 +172,12 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
             )
         num = df.select_dtypes(include=[np.number, "bool"]).astype(float)
         if num.shape[1] == 0:
-            raise RadnbError(f"block {name!r} has no numeric feature columns")
+            raise InvalidParameterError(f"block {name!r} has no numeric feature columns")
         inf = np.isinf(num.to_numpy())
         if inf.any():
             cols = num.columns[inf.any(axis=0)].tolist()
             rows = num.index[inf.any(axis=1)].tolist()
-            raise RadnbError(
+            raise InvalidParameterError(
                 f"block {name!r} has infinite values in {len(cols)} column(s) {cols[:5]} for "
                 f"{len(rows)} patient(s) {rows[:5]}; replace them (e.g. with NaN, "
                 "df.replace([np.inf, -np.inf], np.nan)) or drop those columns"
@@ -219,9 +219,9 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
         unpenalised logistic regression is fitted on the selected features.
         """
         if block not in self.blocks:
-            raise RadnbError(f"unknown block {block!r}; add it with add_block first")
+            raise InvalidParameterError(f"unknown block {block!r}; add it with add_block first")
         if on_empty not in ("raise", "absent"):
-            raise RadnbError(f"on_empty must be 'raise' or 'absent', got {on_empty!r}")
+            raise InvalidParameterError(f"on_empty must be 'raise' or 'absent', got {on_empty!r}")
         self._check_name(name)
         self._signatures[name] = SignatureSpec(block, list(steps), final, kws, on_empty)
         return self
@@ -267,13 +267,15 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
         for i in inputs:
             if i not in self._signatures and i not in self.blocks:
-                raise RadnbError(f"model {name!r}: unknown input {i!r} (not a signature or block)")
+                raise InvalidParameterError(
+                    f"model {name!r}: unknown input {i!r} (not a signature or block)"
+                )
         if isinstance(clinical, str) and clinical != "auto":
             clinical = [clinical]
         if not inputs and clinical is None:
-            raise RadnbError(f"model {name!r} has no inputs and no clinical variables")
+            raise InvalidParameterError(f"model {name!r} has no inputs and no clinical variables")
         if isinstance(estimator, str) and estimator not in _ESTIMATORS:
-            raise RadnbError(f"estimator must be one of {_ESTIMATORS} or a classifier")
+            raise InvalidParameterError(f"estimator must be one of {_ESTIMATORS} or a classifier")
         self._check_name(name)
         self._models[name] = ModelSpec(
             inputs,
@@ -288,7 +290,7 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
 
     def _check_name(self, name: str) -> None:
         if name in self._signatures or name in self._models:
-            raise RadnbError(f"a signature or model named {name!r} already exists")
+            raise InvalidParameterError(f"a signature or model named {name!r} already exists")
 
     # ---------------------------------------------------------------- fitting
 
@@ -309,7 +311,9 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
         for k, v in self.cohorts.items():
             if v == cohort:
                 return k
-        raise RadnbError(f"unknown cohort {cohort!r}; cohorts: {list(self.cohorts.values())}")
+        raise InvalidParameterError(
+            f"unknown cohort {cohort!r}; cohorts: {list(self.cohorts.values())}"
+        )
 
     def _fit_signature(
         self, name: str, spec: SignatureSpec, ids: Sequence[str], *, resample: bool = False
@@ -328,7 +332,7 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
             final = "lasso" if isinstance(last, LassoSelector) else "logistic"
         if final == "lasso":
             if not isinstance(last, LassoSelector):
-                raise RadnbError(f"{name}: final='lasso' needs 'lasso' as the last step")
+                raise InvalidParameterError(f"{name}: final='lasso' needs 'lasso' as the last step")
             kept = last.coef_[last.support_]
             if kept.empty and not resample:
                 msg = (
@@ -355,7 +359,9 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
                 scale=pd.Series(last.scale_, index=last.coef_.index)[kept.index],
             )
         if final != "logistic":
-            raise RadnbError(f"final must be 'auto', 'lasso' or 'logistic', got {final!r}")
+            raise InvalidParameterError(
+                f"final must be 'auto', 'lasso' or 'logistic', got {final!r}"
+            )
         Z = pipe.transform(X)
         if Z.shape[1] == 0:
             msg = f"{name}: the selection steps kept no feature on the training cohort"
@@ -409,7 +415,9 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
         clin = list(clin or [])
         missing = [c for c in clin if c not in self.table.columns]
         if missing:
-            raise RadnbError(f"model {name!r}: clinical columns {missing} not in the table")
+            raise InvalidParameterError(
+                f"model {name!r}: clinical columns {missing} not in the table"
+            )
         enc = ClinicalEncoder().fit(self.table.loc[ids, clin]) if clin else None
         info.clinical, info.encoder = clin, enc
         X = self._design(info, spec, state, ids)
@@ -598,7 +606,7 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
         """Printable formula of a signature (see :meth:`Signature.formula`)."""
         self._check_fitted()
         if name not in self.signatures_:
-            raise RadnbError(f"{name!r} is not a signature")
+            raise InvalidParameterError(f"{name!r} is not a signature")
         return self.signatures_[name].formula(**kws)
 
     def _signature_pipeline(self, name: str):
@@ -611,7 +619,9 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
             return pipe
         if name in self._signatures:
             raise RadnbError(f"signature {name!r} was not fitted: {self.absent_.get(name, '')}")
-        raise RadnbError(f"{name!r} is not a signature; signatures: {list(self._signatures)}")
+        raise InvalidParameterError(
+            f"{name!r} is not a signature; signatures: {list(self._signatures)}"
+        )
 
     def selection_report(self, name: str) -> pd.DataFrame:
         """What each selection step of a signature kept and why (training fit).
@@ -637,7 +647,7 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
         self._check_fitted()
         if name not in self.state_.models:
             what = "a signature (see selection_report)" if name in self._signatures else "unknown"
-            raise RadnbError(f"{name!r} is {what}; models: {list(self.state_.models)}")
+            raise InvalidParameterError(f"{name!r} is {what}; models: {list(self.state_.models)}")
         tab = self.state_.models[name].clinical_table
         if tab is not None and name in self.absent_:
             tab = tab.copy()
@@ -650,7 +660,7 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
         self._known(name)
         info = self.state_.models.get(name)
         if info is None or not info.is_logistic:
-            raise RadnbError(f"{name!r} is not a logistic model")
+            raise InvalidParameterError(f"{name!r} is not a logistic model")
         res = info.result
         ci = res.conf_int()
         return pd.DataFrame(
@@ -701,7 +711,7 @@ class Study(OutputsMixin, InternalValidationMixin, PlotMixin, ConfoundingMixin):
         names = list(models) if models is not None else self.outputs
         names = [n for n in names if n not in self.absent_]
         if by is not None and by not in self.table.columns:
-            raise RadnbError(f"results(by={by!r}): no such column in the study table")
+            raise InvalidParameterError(f"results(by={by!r}): no such column in the study table")
         groups = [(None, self.table.index)]
         if by is not None:
             col = self.table[by]

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 
 __all__ = ["crossfit_folds", "out_of_fold_scores", "crossfit_state", "check_crossfit"]
 
@@ -46,7 +46,9 @@ def check_crossfit(value) -> int | None:
         return 5
     if isinstance(value, (int, np.integer)) and value >= 2:
         return int(value)
-    raise RadnbError(f"crossfit must be None, True or a number of folds >= 2, got {value!r}")
+    raise InvalidParameterError(
+        f"crossfit must be None, True or a number of folds >= 2, got {value!r}"
+    )
 
 
 def crossfit_folds(

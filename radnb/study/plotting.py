@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 
 __all__ = ["PlotMixin"]
 
@@ -79,7 +79,7 @@ class PlotMixin:
         self._known(name)
         info = self.state_.models.get(name)
         if info is None or not info.is_logistic:
-            raise RadnbError(f"a nomogram needs a logistic model; {name!r} is not one")
+            raise InvalidParameterError(f"a nomogram needs a logistic model; {name!r} is not one")
         coef = info.coef
         return plot_nomogram(
             coef.drop("const"),
@@ -131,7 +131,7 @@ class PlotMixin:
 
         last = self._signature_pipeline(name).steps[-1][1]
         if not isinstance(last, LassoSelector):
-            raise RadnbError(f"signature {name!r} has no LASSO step")
+            raise InvalidParameterError(f"signature {name!r} has no LASSO step")
         return last
 
     def plot_score_box(self, name: str, cohort: Any = None, *, ax=None, **kws):

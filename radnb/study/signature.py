@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError
 
 __all__ = ["Signature"]
 
@@ -76,10 +76,14 @@ class Signature:
             coef, icpt, wrap = self.coef, self.intercept, "{}"
         elif scale == "standardised":
             if self.coef_std is None:
-                raise RadnbError(f"{self.name}: a standardised formula needs a LASSO last step")
+                raise InvalidParameterError(
+                    f"{self.name}: a standardised formula needs a LASSO last step"
+                )
             coef, icpt, wrap = self.coef_std, self.intercept_std, "z({})"
         else:
-            raise RadnbError(f"scale must be 'original' or 'standardised', got {scale!r}")
+            raise InvalidParameterError(
+                f"scale must be 'original' or 'standardised', got {scale!r}"
+            )
         text = f"{self.name} = {icpt:.{digits}g}"
         for f, b in coef[coef != 0].items():
             text += f" {'-' if b < 0 else '+'} {abs(b):.{digits}g} × {wrap.format(f)}"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 
 __all__ = ["InternalValidationMixin"]
 
@@ -169,5 +169,5 @@ class InternalValidationMixin:
                     }
                 )
         else:
-            raise RadnbError(f"method must be 'bootstrap' or 'cv', got {method!r}")
+            raise InvalidParameterError(f"method must be 'bootstrap' or 'cv', got {method!r}")
         return pd.DataFrame(rows)

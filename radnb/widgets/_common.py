@@ -19,7 +19,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 
 __all__ = [
     "BackgroundRun",
@@ -300,7 +300,7 @@ def export_tables(
             elif ext == "tex":
                 path.write_text(df.to_latex(float_format="%.3f"), encoding="utf-8")
             else:
-                raise RadnbError(f"unknown table format {ext!r}; use csv, xlsx or tex")
+                raise InvalidParameterError(f"unknown table format {ext!r}; use csv, xlsx or tex")
             out.append(path)
     return out
 

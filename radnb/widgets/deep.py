@@ -138,12 +138,12 @@ class DeepPanel(W.VBox):
     def call_code(self) -> str:
         opts = self.options()
         args = ", ".join(f"{k}={v!r}" for k, v in opts.items() if v is not None)
-        return f"dl = deep.extract_deep_features(cohort, {args})"
+        return f"dl = deep.extract_deep_features(cohort, {args}).features"
 
     # ------------------------------------------------------------------ run
     def run(self, *, background: bool = True, on_done=None) -> None:
         """Extract in chunks of patients; Cancel stops after the current chunk."""
-        from radnb.features import deep, errors_table
+        from radnb.features import deep
 
         with self.messages.catching("deep features"):
             opts = self.options()
@@ -157,10 +157,9 @@ class DeepPanel(W.VBox):
                 if cancelled():
                     return None
                 part = ids[i : i + self.chunk]
-                f = deep.extract_deep_features(self.cohort.subset(part), progress=False, **opts)
-                errs.append(errors_table(f))
-                f.attrs = {}
-                parts.append(f)
+                res = deep.extract_deep_features(self.cohort.subset(part), progress=False, **opts)
+                errs.append(res.errors)
+                parts.append(res.features)
                 step(min(i + self.chunk, len(ids)), len(ids), part[-1])
             feats = pd.concat(parts)
             err = pd.concat(errs, ignore_index=True) if errs else self.errors_.iloc[0:0]
@@ -183,11 +182,16 @@ class DeepPanel(W.VBox):
 
         self.runner.start(job, on_done=done, background=background, what="deep features")
 
-    def use_features(self, features: pd.DataFrame) -> None:
-        """Take deep features extracted elsewhere (a notebook's ``dl``); nothing is re-run."""
+    def use_features(self, features: Any) -> None:
+        """Take deep features extracted elsewhere (a notebook's ``dl``); nothing is re-run.
+
+        ``features`` is ``extract_deep_features``' result or its ``.features`` table.
+        """
         from radnb.features import errors_table
 
         self.errors_ = errors_table(features)
+        if not isinstance(features, pd.DataFrame):
+            features = features.features
         self.features_ = features
         self.code.add("deep features", "# deep features: the block `dl` extracted above")
         self.summary.value = (

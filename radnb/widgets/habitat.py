@@ -137,7 +137,7 @@ class HabitatExplorer(W.VBox):
             f"hab_model = habitat.HabitatModel({', '.join(args)})\n"
             f"hab_model.fit(cohort, train={self.train!r})  # training patients only\n"
             "hab_maps = hab_model.transform(cohort)\n"
-            "hab = habitat.habitat_features(hab_maps)"
+            "hab = habitat.habitat_features(hab_maps).features"
         )
 
     def fit(self, *, background: bool = False, on_done=None) -> None:
@@ -152,7 +152,7 @@ class HabitatExplorer(W.VBox):
             step(1, 3, "mapping every patient")
             maps = model.transform(self.cohort)
             step(2, 3, "habitat features")
-            feats = habitat.habitat_features(maps)
+            feats = habitat.habitat_features(maps).features
             step(3, 3, "done")
             return model, maps, feats
 
@@ -164,11 +164,17 @@ class HabitatExplorer(W.VBox):
 
         self.runner.start(job, on_done=done, background=background, what="habitats")
 
-    def use_fitted(self, model, maps, features: pd.DataFrame) -> None:
+    def use_fitted(self, model, maps, features: Any) -> None:
         """Show a HabitatModel fitted elsewhere (a notebook's), with its maps and block.
 
-        Nothing is refitted; the controls take the model's settings.
+        ``features`` is the block: ``habitat_features``' result or its
+        ``.features`` table. Nothing is refitted; the controls take the model's
+        settings.
         """
+        from radnb.features._result import FeatureResult
+
+        if isinstance(features, FeatureResult):
+            features = features.features
         with self.messages.catching("habitats"):
             if getattr(model, "n_habitats_", None) is None:
                 raise ValueError("the HabitatModel is not fitted: call hab_model.fit(...) first")

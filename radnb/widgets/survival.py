@@ -15,7 +15,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from radnb.errors import RadnbError
+from radnb.errors import InvalidParameterError, RadnbError
 from radnb.widgets._common import (
     ExportBar,
     FigureView,
@@ -60,7 +60,7 @@ def risk_groups(
         raise RadnbError(f"no training patient ({split} == {train!r}) has a {score!r} value")
     m = method
     if isinstance(m, str) and m == "manual":
-        raise RadnbError("method 'manual' needs the cut-off itself (a number)")
+        raise InvalidParameterError("method 'manual' needs the cut-off itself (a number)")
     cut = sv.cutoff(tr[score], tr[time], tr[event], method=m)
     rows = data[data[score].notna()]
     return cut, pd.Series(cut.assign(rows[score]), index=rows.index, name="risk_group")
@@ -107,11 +107,13 @@ class SurvivalExplorer(W.VBox):
                 t.removesuffix("_months").removesuffix("_time"): (t, e) for t, e in endpoints
             }
         if not endpoints:
-            raise RadnbError("no survival endpoint: pass endpoints={'rfs': (time, event)}")
+            raise InvalidParameterError(
+                "no survival endpoint: pass endpoints={'rfs': (time, event)}"
+            )
         missing = [c for pair in endpoints.values() for c in pair if c not in data.columns]
         missing += [c for c in [*scores, split] if c not in data.columns]
         if missing:
-            raise RadnbError(f"columns {missing} not in the table")
+            raise InvalidParameterError(f"columns {missing} not in the table")
         self.data = data
         self.split, self.train = split, train
         values = [train] + [v for v in pd.unique(data[split].dropna()) if v != train]
