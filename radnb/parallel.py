@@ -37,6 +37,15 @@ WORKER_ENV = {
 }
 
 
+#: With ``client=None`` radnb starts a local cluster only on machines with at least this
+#: many cores. On two cores (mybinder.org, small VMs, CI runners) the cluster's start-up
+#: (~3 s) and its worker processes (~0.4-0.5 GB each, every one importing the scientific
+#: stack) cost more than the second core gives back: notebook 06's internal validation
+#: took 11.7 s serially and 12 s on a 2-worker cluster, which added 1 GB of memory
+#: (benchmarks/RESULTS.md). ``client="local"`` still asks for the cluster.
+AUTO_MIN_CORES = 3
+
+
 class TaskFailed(Exception):
     """A task could not finish on the cluster (e.g. it killed its workers repeatedly)."""
 
@@ -187,6 +196,8 @@ def _use_serial(client: Any, n_workers: int | None, n_tasks: int, min_tasks: int
         return False
     if n_tasks < min_tasks:
         return True
+    if client is None and n_workers is None and default_n_workers() < AUTO_MIN_CORES:
+        return True
     try:
         import distributed  # noqa: F401
     except ImportError:
@@ -219,8 +230,9 @@ def run_tasks(
         The meaning of ``client=`` in every cohort-level call of radnb.
         ``"serial"`` (or ``n_workers=1``) runs in this process. ``None`` lets
         radnb choose: a local Dask cluster, except for fewer than ``min_tasks``
-        tasks (the step's threshold) or when Dask is not installed (serial
-        then). ``"local"`` is the local cluster even without Dask's auto rule
+        tasks (the step's threshold), on a machine with fewer than
+        :data:`AUTO_MIN_CORES` cores (without ``n_workers``), or when Dask is
+        not installed (serial then). ``"local"`` is the local cluster even without Dask's auto rule
         (still serial below ``min_tasks``); a Client or an address is that
         cluster.
     progress : bool

@@ -58,6 +58,16 @@ def test_small_runs_stay_serial():
     assert not parallel._use_serial("tcp://x:1", None, 1, 4)
 
 
+def test_auto_rule_needs_cores(monkeypatch):
+    """``client=None`` is serial on small machines; "local" and ``n_workers`` still ask for Dask."""
+    monkeypatch.setattr(parallel, "default_n_workers", lambda: 2)
+    assert parallel._use_serial(None, None, 100, 4)
+    assert not parallel._use_serial("local", None, 100, 4)
+    assert not parallel._use_serial(None, 2, 100, 4)
+    monkeypatch.setattr(parallel, "default_n_workers", lambda: 8)
+    assert not parallel._use_serial(None, None, 100, 4)
+
+
 @pytest.fixture(scope="module")
 def client():
     c = parallel.get_client(n_workers=2)
