@@ -92,12 +92,21 @@ def test_hr_by_cohort_continuous_and_grouped(rng):
             "cohort": np.repeat(["train", "internal", "external"], 100),
         }
     )
-    cont = sv.hr_by_cohort(df, "dls", "pfs", "ev", "cohort")
+    cont = sv.hr_by_cohort(df, "pfs", "ev", "dls", "cohort")
     assert list(cont.cohort) == ["train", "internal", "external"]
     assert (cont.hr < 1).all() and (cont.lower < cont.hr).all() and (cont.hr < cont.upper).all()
     cut = sv.cutoff(df.loc[df.cohort == "train", "dls"], method="median")
-    grp = sv.hr_by_cohort(df, "dls", "pfs", "ev", "cohort", grouped=cut)
+    grp = sv.hr_by_cohort(df, "pfs", "ev", "dls", "cohort", grouped=cut)
     assert set(grp.comparison) == {"high vs low"}
+    # the former order (score first) and keywords still give the same table, with a warning
+    with pytest.warns(DeprecationWarning, match="former argument order"):
+        old = sv.hr_by_cohort(df, "dls", "pfs", "ev", "cohort", grouped=cut)
+    pd.testing.assert_frame_equal(old, grp)
+    with pytest.warns(DeprecationWarning) as rec:
+        kw = sv.hr_by_cohort(df, score="dls", duration="pfs", event="ev", cohort_col="cohort")
+    pd.testing.assert_frame_equal(kw, cont)
+    said = " ".join(str(w.message) for w in rec)
+    assert all(f"hr_by_cohort({n}_col=...)" in said for n in ("score", "duration", "event"))
     assert (grp.hr < 1).all() and grp.logrank_p.between(0, 1).all()
     ax = sv.forest_plot(grp)
     assert len(ax.get_yticklabels()) == 3

@@ -12,6 +12,7 @@ import pandas as pd
 
 from radnb.errors import CohortError, InvalidParameterError, RadnbError
 from radnb.evaluate._common import z_quantile
+from radnb.evaluate._deprecate import renamed_args
 from radnb.evaluate._km import check_surv
 
 __all__ = ["CoxFitWarning", "cox_table"]
@@ -273,10 +274,11 @@ def _rows(cph, terms, cov_list, model: str, level: float, ph, term_p=None):
     return rows
 
 
+@renamed_args(duration="duration_col", event="event_col")
 def cox_table(
     df: pd.DataFrame,
-    duration: str,
-    event: str,
+    duration_col: str,
+    event_col: str,
     covariates,
     *,
     univariable: bool = True,
@@ -306,7 +308,8 @@ def cox_table(
     Parameters
     ----------
     df : table with the survival columns and covariates.
-    duration, event : column names (event 0/1).
+    duration_col, event_col : column names (event 0/1); the former ``duration=`` /
+        ``event=`` keywords still work, with a DeprecationWarning.
     covariates : covariates to test.
     univariable : one model per covariate.
     multivariable : "p<0.05" (or a float) enters covariates whose univariable
@@ -337,6 +340,7 @@ def cox_table(
     >>> tab[["covariate", "model"]].values.tolist()
     [['x', 'univariable']]
     """
+    duration, event = duration_col, event_col
     covariates = list(covariates)
     if not covariates:
         raise InvalidParameterError("give at least one covariate")

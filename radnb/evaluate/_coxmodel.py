@@ -12,6 +12,7 @@ import pandas as pd
 from radnb.errors import CohortError, InvalidParameterError, NotFittedError
 from radnb.evaluate import _cox
 from radnb.evaluate._common import z_quantile
+from radnb.evaluate._deprecate import renamed_args
 from radnb.evaluate._km import check_surv
 
 __all__ = ["CoxModel", "cox_fit"]
@@ -210,8 +211,9 @@ class CoxModel:
         )
 
 
-def cox_fit(df: pd.DataFrame, duration: str, event: str, covariates, **kws) -> CoxModel:
-    """Fit a :class:`CoxModel` (``CoxModel(duration, event, covariates, **kws).fit(df)``).
+@renamed_args(duration="duration_col", event="event_col")
+def cox_fit(df: pd.DataFrame, duration_col: str, event_col: str, covariates, **kws) -> CoxModel:
+    """Fit a :class:`CoxModel` (``CoxModel(duration_col, event_col, covariates, **kws).fit(df)``).
 
     As R survival 3.x ``coxph(Surv(duration, event) ~ covariates, ties = ...)``;
     keyword options as :class:`CoxModel` (categorical, reference, strata, ties,
@@ -225,4 +227,4 @@ def cox_fit(df: pd.DataFrame, duration: str, event: str, covariates, **kws) -> C
     >>> m.ph_test().index.tolist()
     ['x', 'GLOBAL']
     """
-    return CoxModel(duration, event, covariates, **kws).fit(df)
+    return CoxModel(duration_col, event_col, covariates, **kws).fit(df)

@@ -51,3 +51,34 @@ def lazy_plot(module: str, old: str, new: str) -> Any:
     """
     warn_renamed(f"{module}.{old}", f"radnb.plots.{new}")
     return getattr(importlib.import_module("radnb.plots.survival"), new)
+
+
+def renamed_args(**mapping: str) -> Callable[[Callable], Callable]:
+    """Decorator: keyword arguments renamed (``old="new"``) keep working, with a warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_args(duration="duration_col")
+    ... def f(df, duration_col):
+    ...     return duration_col
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     f(None, duration="t"), str(w[0].message).split(";")[1].strip()
+    ('t', 'use f(duration_col=...)')
+    """
+
+    def wrap(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            for old, new in mapping.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}() got both {old}= and {new}=")
+                    warn_renamed(f"{func.__name__}({old}=...)", f"{func.__name__}({new}=...)")
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap

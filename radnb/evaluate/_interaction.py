@@ -9,6 +9,7 @@ tested by a likelihood-ratio test (R ``anova(fit_additive, fit_interaction)``).
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 from radnb.errors import CohortError, InvalidParameterError
 from radnb.evaluate._common import z_quantile
 from radnb.evaluate._cox import design, fit_cox, lr_test
+from radnb.evaluate._deprecate import renamed_args
 from radnb.evaluate._km import check_surv, logrank_test
 from radnb.evaluate._result import TestResult
 
@@ -36,11 +38,12 @@ def _hr_row(cph, col, z):
         return float(np.exp(b)), float(np.exp(b - z * se)), float(np.exp(b + z * se)), float(r["p"])
 
 
+@renamed_args(score="score_col", duration="duration_col", event="event_col")
 def hr_by_cohort(
     df: pd.DataFrame,
-    score: str,
-    duration: str,
-    event: str,
+    duration_col: str,
+    event_col: str,
+    score_col: str,
     cohort_col: str,
     *,
     grouped=None,
@@ -54,6 +57,12 @@ def hr_by_cohort(
     training cohort) the groups it assigns are compared with the lowest group
     as reference (Cox HR, Wald CI and p; log-rank p as R ``survdiff``).
 
+    The columns come in the order of every survival call of radnb
+    (``cox_table``, ``treatment_by_risk``, lifelines' ``duration_col,
+    event_col``): durations, events, then the score and the cohort. The former
+    order ``(df, score, duration, event, cohort_col)`` is recognised (its third
+    column holds the 0/1 events), reordered with a DeprecationWarning.
+
     Returns
     -------
     DataFrame with columns cohort, n, events, comparison, hr, lower, upper, p,
@@ -64,9 +73,11 @@ def hr_by_cohort(
     >>> df = pd.DataFrame({"s": [0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6],
     ...                    "t": [9, 2, 8, 3, 7, 4, 6, 5], "e": [0, 1, 1, 1, 0, 1, 1, 1],
     ...                    "c": ["a"] * 4 + ["b"] * 4})
-    >>> hr_by_cohort(df, "s", "t", "e", "c")["cohort"].tolist()
+    >>> hr_by_cohort(df, "t", "e", "s", "c")["cohort"].tolist()
     ['a', 'b']
     """
+    duration_col, event_col, score_col = _column_order(df, duration_col, event_col, score_col)
+    score, duration, event = score_col, duration_col, event_col
     covariates = list(covariates or [])
     _need(df, [score, duration, event, cohort_col] + covariates)
     z = z_quantile(level)
@@ -128,6 +139,27 @@ def hr_by_cohort(
     return out
 
 
+def _is_events(df: pd.DataFrame, col: str) -> bool:
+    if col not in df.columns:
+        return False
+    v = pd.to_numeric(df[col], errors="coerce").dropna()
+    return bool(len(v)) and bool(v.isin([0, 1]).all())
+
+
+def _column_order(df: pd.DataFrame, duration_col: str, event_col: str, score_col: str):
+    """Recognise the former ``(score, duration, event)`` order by where the 0/1 events are."""
+    if not _is_events(df, event_col) and _is_events(df, score_col):
+        warnings.warn(
+            "hr_by_cohort(df, score, duration, event, cohort_col) is the former argument "
+            "order and is deprecated; use hr_by_cohort(df, duration_col, event_col, score_col, "
+            "cohort_col), as every survival call of radnb",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        return event_col, score_col, duration_col
+    return duration_col, event_col, score_col
+
+
 @dataclass(frozen=True)
 class TreatmentByRisk:
     """Result of :func:`radnb.evaluate.survival.treatment_by_risk`.
@@ -157,12 +189,15 @@ class TreatmentByRisk:
         )
 
 
+@renamed_args(
+    duration="duration_col", event="event_col", treatment="treatment_col", risk_group="risk_col"
+)
 def treatment_by_risk(
     df: pd.DataFrame,
-    duration: str,
-    event: str,
-    treatment: str,
-    risk_group: str,
+    duration_col: str,
+    event_col: str,
+    treatment_col: str,
+    risk_col: str,
     *,
     reference="none",
     arms=None,
@@ -195,6 +230,7 @@ def treatment_by_risk(
     [['high', 'single vs none'], ['low', 'single vs none']]
     """
     covariates = list(covariates or [])
+    duration, event, treatment, risk_group = duration_col, event_col, treatment_col, risk_col
     _need(df, [duration, event, treatment, risk_group] + covariates)
     d = df.dropna(subset=[duration, event, treatment, risk_group] + covariates)
     t, e = check_surv(d[duration], d[event], name=duration)
