@@ -296,8 +296,8 @@ def test_threshold_fixed_direction_on_new_cohort(asah):
     # direction ">" calls a patient positive when score < threshold
     m1 = threshold_metrics(asah.y, asah.s100b, 0.205, direction="<")
     m2 = threshold_metrics(asah.y, -asah.s100b, -0.205, direction=">")
-    for k in m1:
-        assert m1[k]["estimate"] == pytest.approx(m2[k]["estimate"])
+    pd.testing.assert_series_equal(m1["metric"], m2["metric"])
+    np.testing.assert_allclose(m1["estimate"], m2["estimate"])
     assert youden_threshold(asah.y, -asah.s100b) == pytest.approx(-0.205)
 
 
@@ -335,7 +335,7 @@ def test_series_are_paired_by_index_not_position(keyed, rng):
     assert pw.loc[0, "z"] == pytest.approx(t_ref["z"], abs=1e-12)
     m = threshold_metrics(y, sh1, 0.5, direction="<")
     m_ref = threshold_metrics(y.to_numpy(), s1.to_numpy(), 0.5, direction="<")
-    assert m == m_ref
+    pd.testing.assert_frame_equal(m, m_ref)
     pd.testing.assert_frame_equal(
         roc_curve(y, sh1, direction="<"), roc_curve(y.to_numpy(), s1.to_numpy(), direction="<")
     )

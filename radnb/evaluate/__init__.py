@@ -33,6 +33,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "classification": (
         "AUCResult", "auc_ci", "delong_test", "pairwise_delong", "roc_curve",
         "score_direction", "youden_threshold", "threshold_metrics", "threshold_metrics_table",
+        "ThresholdMetrics",
     ),
     "calibration": (
         "calibration_curve", "hosmer_lemeshow", "brier_score", "calibration_intercept_slope",

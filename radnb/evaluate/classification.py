@@ -46,6 +46,7 @@ __all__ = [
     "score_direction",
     "youden_threshold",
     "threshold_metrics",
+    "ThresholdMetrics",
     "threshold_metrics_table",
 ]
 
@@ -581,28 +582,60 @@ def threshold_metrics_table(
     return out
 
 
+class ThresholdMetrics(pd.DataFrame):
+    """The tidy table :func:`threshold_metrics` returns (columns ``metric, estimate,
+    lower, upper, n``).
+
+    For one release ``m["sensitivity"]["estimate"]`` (the former dict access by
+    metric name) still works, with a DeprecationWarning naming
+    ``m.set_index("metric").loc["sensitivity", "estimate"]``.
+    """
+
+    @property
+    def _constructor(self):
+        return ThresholdMetrics
+
+    def __getitem__(self, key):
+        if (
+            isinstance(key, str)
+            and key not in self.columns
+            and "metric" in self.columns
+            and key in set(self["metric"])
+        ):
+            from radnb.evaluate._deprecate import warn_renamed
+
+            warn_renamed(
+                f'threshold_metrics(...)["{key}"] (a dict)',
+                f'threshold_metrics(...).set_index("metric").loc["{key}"] (a tidy DataFrame)',
+            )
+            r = self.loc[self["metric"] == key].iloc[0]
+            return {"estimate": r["estimate"], "lower": r["lower"], "upper": r["upper"],
+                    "n": int(r["n"])}  # fmt: skip
+        return super().__getitem__(key)
+
+
 def threshold_metrics(
     y, score, threshold: float, *, direction: str = "auto", level: float = 0.95
-) -> dict:
-    """Sensitivity, specificity, accuracy, PPV and NPV at a fixed cut-off, as a dict.
+) -> ThresholdMetrics:
+    """Sensitivity, specificity, accuracy, PPV and NPV at a fixed cut-off: a tidy table.
 
-    The same numbers as :func:`threshold_metrics_table` (prefer that tidy
-    table), keyed by metric.
+    The same table as :func:`threshold_metrics_table` (one row per metric,
+    columns ``metric, estimate, lower, upper, n``; exact Clopper-Pearson CIs).
+    Indexing it by a metric name, ``m["sensitivity"]``, is the former dict
+    access: it still works for one release, with a DeprecationWarning.
 
     Returns
     -------
-    dict
-        ``{metric: {"estimate", "lower", "upper", "n"}}`` for
-        ``sensitivity, specificity, accuracy, ppv, npv``.
+    ThresholdMetrics
+        A DataFrame; ``attrs`` hold ``threshold``, ``direction`` and ``level``.
 
     Examples
     --------
     >>> m = threshold_metrics([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.9], 0.5, direction="<")
-    >>> m["sensitivity"]["estimate"], m["specificity"]["estimate"]
-    (1.0, 0.5)
+    >>> m.set_index("metric").loc[["sensitivity", "specificity"], "estimate"].tolist()
+    [1.0, 0.5]
     """
     tab = threshold_metrics_table(y, score, threshold, direction=direction, level=level)
-    return {
-        r.metric: {"estimate": r.estimate, "lower": r.lower, "upper": r.upper, "n": int(r.n)}
-        for r in tab.itertuples(index=False)
-    }
+    out = ThresholdMetrics(tab)
+    out.attrs.update(tab.attrs)
+    return out

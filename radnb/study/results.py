@@ -84,9 +84,17 @@ def evaluation_table(
         both = 0 < yk.sum() < yk.size
         auc = auc_ci(yk, sk, direction=d, level=level) if both else (np.nan,) * 3
         row.update(auc=auc[0], auc_lower=auc[1], auc_upper=auc[2], direction=d, threshold=thr)
-        tm = threshold_metrics(yk, sk, thr, direction=d, level=level) if yk.size else {}
+        tm = (
+            threshold_metrics(yk, sk, thr, direction=d, level=level).set_index("metric")
+            if yk.size
+            else pd.DataFrame(columns=["estimate", "lower", "upper"])
+        )
         for m in METRICS:
-            r = tm.get(m, {"estimate": np.nan, "lower": np.nan, "upper": np.nan})
+            r = (
+                tm.loc[m]
+                if m in tm.index
+                else {"estimate": np.nan, "lower": np.nan, "upper": np.nan}
+            )
             row.update({m: r["estimate"], f"{m}_lower": r["lower"], f"{m}_upper": r["upper"]})
         brier = hl_stat = hl_p = np.nan
         hl_note = ""

@@ -51,7 +51,7 @@ def threshold_readout(y, score, probability, threshold: float, *, direction: str
     y = np.asarray(y, dtype=float)
     m = threshold_metrics(y, np.asarray(score, float), float(logit(threshold)), direction=direction)
     nb = net_benefit(y.astype(int), np.asarray(probability, float), [threshold])
-    out = {k: v["estimate"] for k, v in m.items()}
+    out = {r.metric: r.estimate for r in m.itertuples(index=False)}
     out["net_benefit"] = float(nb["net_benefit"].iloc[0])
     out["treat_all"] = float(nb["treat_all"].iloc[0])
     out["threshold"] = float(threshold)
