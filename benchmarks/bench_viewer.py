@@ -66,11 +66,13 @@ print("KERNEL", "{label}", round(time.perf_counter() - t0, 3), v.bytes_sent, v.b
 v
 """
 
+# the light cases first: a full-resolution volume keeps the browser busy (decoding, and
+# sending the volume back) well after its first frame, which would inflate the next case
 CASES = [
     ("MR 256^3, default (crop + max 2 M voxels)", "mr", "{}"),
-    ("MR 256^3, full resolution", "mr", "dict(crop=False, max_voxels=None)"),
     ("CT 512x512x300, default (crop + max 2 M voxels)", "ct", "{}"),
     ("CT 512x512x300, downsampled only (crop=False)", "ct", "dict(crop=False)"),
+    ("MR 256^3, full resolution", "mr", "dict(crop=False, max_voxels=None)"),
     ("CT 512x512x300, full resolution", "ct", "dict(crop=False, max_voxels=None)"),
 ]
 
@@ -82,6 +84,7 @@ def main() -> None:
 
     import nbformat
     from lab_harness import LabServer, NotebookPage, Offline, canvas_stats, launch_chromium
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="radnb-bench-viewer-"))
@@ -115,44 +118,54 @@ def main() -> None:
                 page.screenshot("bench_setup_timeout")
                 raise
             for i, (label, _, _) in enumerate(CASES, start=1):
-                cell = cells.nth(i)
-                cell.locator(".jp-InputArea-editor").click()
-                page.page.keyboard.press("Escape")
-                t0 = time.perf_counter()
-                page.page.keyboard.press("Shift+Enter")
-                canvas = cell.locator(".jp-OutputArea canvas").first
-                drawn = None
-                while time.perf_counter() - t0 < args.timeout:
-                    try:
-                        shot = canvas.screenshot(timeout=5_000) if canvas.count() else None
-                    except Exception:  # the output area is being re-rendered
-                        shot = None
-                    if shot is not None:
-                        stats = canvas_stats(shot)
-                        if stats["lit"] > 0.05 and stats["colours"] > 10:
-                            drawn = time.perf_counter() - t0
-                            break
-                    page.page.wait_for_timeout(200)
-                kernel = page.output(f"KERNEL {label}", timeout=10_000).inner_text().split()
-                rows.append((label, drawn, kernel))
-                print(
-                    label,
-                    "->",
-                    f"{drawn:.2f} s" if drawn else f"not drawn in {args.timeout:.0f} s",
-                    kernel[-5:],
-                    flush=True,
-                )
-                try:  # the browser sends the decoded volume back; let that finish
-                    page.wait_kernel_idle(timeout=1000 * args.timeout)
-                except Exception:
-                    print("  (kernel still busy after the timeout)", flush=True)
-            off.check()
-            ctx.close()
+                try:
+                    cell = cells.nth(i)
+                    cell.locator(".jp-InputArea-editor").click()
+                    page.page.keyboard.press("Escape")
+                    t0 = time.perf_counter()
+                    page.page.keyboard.press("Shift+Enter")
+                    canvas = cell.locator(".jp-OutputArea canvas").first
+                    drawn = None
+                    while time.perf_counter() - t0 < args.timeout:
+                        try:
+                            shot = canvas.screenshot(timeout=5_000) if canvas.count() else None
+                        except Exception:  # the output area is being re-rendered
+                            shot = None
+                        if shot is not None:
+                            stats = canvas_stats(shot)
+                            if stats["lit"] > 0.05 and stats["colours"] > 10:
+                                drawn = time.perf_counter() - t0
+                                break
+                        page.page.wait_for_timeout(200)
+                    kernel = page.output(f"KERNEL {label}", timeout=10_000).inner_text().split()
+                    rows.append((label, drawn, kernel))
+                    print(
+                        label,
+                        "->",
+                        f"{drawn:.2f} s" if drawn else f"not drawn in {args.timeout:.0f} s",
+                        kernel[-5:],
+                        flush=True,
+                    )
+                    try:  # the browser sends the decoded volume back; let that finish
+                        page.wait_kernel_idle(timeout=1000 * args.timeout)
+                    except Exception:
+                        print("  (kernel still busy after the timeout)", flush=True)
+                except PlaywrightError as exc:  # e.g. the page crashed on a huge volume
+                    msg = str(exc).splitlines()[0][:100]
+                    print(label, "-> browser failed:", msg, flush=True)
+                    rows.append((label, None, None))
+                    break
+            if rows and rows[-1][2] is not None:
+                off.check()
+                ctx.close()
     finally:
         lab.stop()
     print("\n| case | first frame (s) | kernel (s) | bytes to browser | browser grid |")
     print("|---|---|---|---|---|")
     for label, drawn, kernel in rows:
+        if kernel is None:
+            print(f"| {label} | browser failed (page closed) | - | - | - |")
+            continue
         ktime, nbytes = kernel[-5], int(kernel[-4])
         grid = " ".join(kernel[-3:])
         first = f"{drawn:.2f}" if drawn else "not drawn"
