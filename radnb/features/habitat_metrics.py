@@ -195,37 +195,10 @@ def _message(exc: Exception) -> str:
     return exc.detail if isinstance(exc, PatientError) else clean_message(exc)
 
 
-def _prepare(image, label_image, params: dict[str, Any]):
-    """Normalise once and cut to the tumour's bounding box when that changes no feature.
-
-    Returns ``(image, labels, label_image, params)``; ``params`` no longer asks
-    PyRadiomics to normalise when the image was normalised here (PyRadiomics
-    normalises over the whole image, so doing it once per image, not once per
-    habitat, gives the same values).
-    """
-    import SimpleITK as sitk
-
-    from radnb.features.radiomic import _bounding_box, _croppable
-
-    setting = params.get("setting") or {}
-    if setting.get("normalize"):
-        from radiomics import imageoperations
-
-        image = imageoperations.normalizeImage(image, **setting)
-        params = {**params, "setting": {**setting, "normalize": False}}
-    box = _bounding_box(label_image) if _croppable(params) else None
-    if box is None:
-        return image, sitk.GetArrayFromImage(label_image), label_image, params
-    index, size = box
-    crop_lab = sitk.RegionOfInterest(label_image, size, index)
-    crop_img = sitk.RegionOfInterest(image, size, index)
-    return crop_img, sitk.GetArrayFromImage(crop_lab), crop_lab, params
-
-
 def _radiomics_one(task):
     """Per-habitat radiomics of one patient; returns (pid, features, error rows)."""
     from radnb.features.presets import resolve_params
-    from radnb.features.radiomic import extract_case
+    from radnb.features.radiomic import _normalise_and_cut, extract_case
     from radnb.io import match_grid
 
     pid, cohort, label_image, sequences, k, params, min_voxels = task
@@ -240,9 +213,11 @@ def _radiomics_one(task):
     for seq in sequences:
         try:
             image = cohort.image(pid, seq)
-            # the habitat map is on the image grid (as extract_case would check)
+            # the habitat map is on the image grid (as extract_case would check); the
+            # image is normalised and cut to the tumour once, not once per habitat
             grid_lab = match_grid(image, label_image, patient_id=pid, sequence=seq)
-            img, lab, ref, seq_params = _prepare(image, grid_lab, params)
+            img, ref, seq_params = _normalise_and_cut(image, grid_lab, params)
+            lab = sitk.GetArrayFromImage(ref)
         except Exception as exc:  # noqa: BLE001 - collected per patient
             errors.append({"patient_id": pid, "sequence": seq, "message": _message(exc)})
             continue

@@ -210,43 +210,60 @@ def _bounding_box(mask, margin: int = 1) -> tuple[list[int], list[int]] | None:
     ]
 
 
+def _normalise_and_cut(image, mask, params: Mapping[str, Any]):
+    """``(image, mask, params)`` as PyRadiomics would compute on, done once here.
+
+    The image is normalised over the whole volume when ``setting.normalize`` is
+    on (PyRadiomics' convention; the returned ``params`` no longer ask for it),
+    then image and mask are cut to the mask's bounding box (+ 1 voxel) when
+    :func:`_croppable` says that changes no number. An empty mask is left
+    whole (PyRadiomics reports it).
+    """
+    import SimpleITK as sitk
+
+    setting = dict(params.get("setting") or {})
+    if setting.get("normalize"):
+        from radiomics import imageoperations
+
+        image = imageoperations.normalizeImage(image, **setting)
+        setting["normalize"] = False
+        params = {**params, "setting": setting}
+    box = _bounding_box(mask) if _croppable(params) else None
+    if box is not None:
+        index, size = box
+        image = sitk.RegionOfInterest(image, size, index)
+        mask = sitk.RegionOfInterest(mask, size, index)
+    return image, mask, params
+
+
 def _execute(params: Mapping[str, Any], image, mask, label: int):
     """PyRadiomics' ``execute``, on the mask's box when that changes no number.
 
     PyRadiomics checks, casts, normalises and crops the whole volume; for the
-    settings of :func:`_croppable` this does the same work on the tumour's box:
-    the whole-image diagnostics (hashes, image statistics, the mask's box) are
-    computed on the whole image exactly as PyRadiomics does, the image is
-    normalised over the whole image first (PyRadiomics' convention), and
-    the features come from the cut image.
+    settings of :func:`_croppable` this does the same work on the tumour's box
+    (:func:`_normalise_and_cut`): the whole-image diagnostics (hashes, image
+    statistics, the mask's box) are computed on the whole image exactly as
+    PyRadiomics does, and the features come from the cut image.
     """
     ext = _extractor(params)
-    box = _bounding_box(mask) if _croppable(params) else None
-    if box is None:
+    if not _croppable(params):
         return ext.execute(image, mask, label=label)
     import collections
 
-    import SimpleITK as sitk
-    from radiomics import generalinfo, imageoperations
-
-    settings = ext.settings.copy()
-    settings["label"] = label
     out: collections.OrderedDict = collections.OrderedDict()
-    if settings.get("additionalInfo", False):
+    if ext.settings.get("additionalInfo", False):
+        from radiomics import generalinfo, imageoperations
+
+        settings = {**ext.settings, "label": label}
         info = generalinfo.GeneralInfo()
         info.addGeneralSettings(settings)
         info.addEnabledImageTypes(ext.enabledImagetypes)
         info.addImageElements(image)
         info.addMaskElements(None, imageoperations.getMask(mask, **settings), label)
         out.update(info.getGeneralInfo())
-    if settings.get("normalize"):
-        image = imageoperations.normalizeImage(image, **settings)
-    index, size = box
-    image = sitk.RegionOfInterest(image, size, index)
-    mask = sitk.RegionOfInterest(mask, size, index)
-    setting = dict(params.get("setting") or {})
-    setting.update(normalize=False, additionalInfo=False)
-    out.update(_extractor({**params, "setting": setting}).execute(image, mask, label=label))
+    image, mask, params = _normalise_and_cut(image, mask, params)
+    lean = {**params, "setting": {**params.get("setting", {}), "additionalInfo": False}}
+    out.update(_extractor(lean).execute(image, mask, label=label))
     return out
 
 
