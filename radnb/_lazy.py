@@ -28,7 +28,18 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["attach"]
+__all__ = ["attach", "by_submodule"]
+
+
+def by_submodule(package: str, table: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """``{submodule: names}`` -> the ``name -> module`` table :func:`attach` takes.
+
+    Examples
+    --------
+    >>> by_submodule("radnb.plots", {"images": ("plot_slice",)})
+    {'plot_slice': 'radnb.plots.images'}
+    """
+    return {name: f"{package}.{sub}" for sub, names in table.items() for name in names}
 
 
 def attach(

@@ -15,7 +15,7 @@ DataFrame (``calibration_summary``, ``threshold_metrics``, ...).
 
 from __future__ import annotations
 
-from radnb._lazy import attach
+from radnb._lazy import attach, by_submodule
 
 # public submodules; each lists its names in __all__ (tests/test_vocabulary.py
 # checks that the table below is exactly their union)
@@ -62,7 +62,7 @@ def _moved_plot(name: str):
 
 __getattr__, __dir__, __all__ = attach(
     __name__,
-    {name: f"radnb.evaluate.{sub}" for sub, names in _TABLE.items() for name in names},
+    by_submodule(__name__, _TABLE),
     submodules=_SUBMODULES,
     extra={name: _moved_plot(name) for name in ("km_plot", "forest_plot")},
 )

@@ -13,7 +13,7 @@ ImportError of a submodule (a missing optional dependency) surfaces as is.
 
 from __future__ import annotations
 
-from radnb._lazy import attach
+from radnb._lazy import attach, by_submodule
 from radnb.plots.style import PALETTE, get_ax, savefig, style_ax
 
 _TABLE: dict[str, tuple[str, ...]] = {
@@ -31,7 +31,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
 
 __getattr__, __dir__, _lazy_all = attach(
     __name__,
-    {name: f"radnb.plots.{sub}" for sub, names in _TABLE.items() for name in names},
+    by_submodule(__name__, _TABLE),
     submodules=(*_TABLE, "style"),
 )
 __all__ = ["PALETTE", "get_ax", "savefig", "style_ax", *_lazy_all]
