@@ -251,14 +251,10 @@ def brier_score(y, p) -> float:
 
 
 def _warn_dict_access(func: str, key: str, new: str) -> None:
-    import warnings
+    """The DeprecationWarning of the former dict access ``func(...)[key]``."""
+    from radnb.evaluate._deprecate import warn_renamed
 
-    warnings.warn(
-        f"{func}(...)[{key!r}] (dict access) is deprecated and will be removed in the next "
-        f"release; use {new}",
-        DeprecationWarning,
-        stacklevel=3,
-    )
+    warn_renamed(f"{func}(...)[{key!r}] (dict access)", new, stacklevel=4)
 
 
 @dataclass(frozen=True, repr=False)

@@ -593,7 +593,7 @@ class ThresholdMetrics(pd.DataFrame):
 
     @property
     def _constructor(self):
-        return ThresholdMetrics
+        return pd.DataFrame  # derived tables are plain DataFrames (as CalibrationSummary)
 
     def __getitem__(self, key):
         if (
